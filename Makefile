@@ -1,0 +1,72 @@
+# Ninety — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Tests and benchmarks use the local PostgreSQL unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ninety
+SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
+	fonts-noto-color-emoji poppler-utils docker-compose
+
+.PHONY: run install install-test system-deps test lint format migrations-check bench compose-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: the embedded default (SQLite, eager Celery, mail to files) on http://127.0.0.1:8000
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_playbooks
+	DEBUG=1 $(BIN)/python manage.py load_demo
+	@echo "Ninety is starting on http://127.0.0.1:8000 — log in with a demo user above."
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## system-deps: Debian packages for PDFs (Pango, fonts), browser tests and compose checks
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## test: lint, migration check and the whole suite (PostgreSQL when it is reachable)
+test: install-test system-deps
+	$(BIN)/ruff check .
+	DEBUG=0 $(BIN)/python manage.py makemigrations --check --dry-run
+	@mkdir -p var
+	url=$$($(BIN)/python tests/database_url.py "$${DATABASE_URL:-$(TEST_DATABASE_URL)}") && \
+	DATABASE_URL=$$url $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## bench: figures of ../shared/BENCHMARKS.md on PostgreSQL; ONLY=name[,name] for a subset
+bench: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.perf.bench $(if $(ONLY),--only $(ONLY))
+
+compose-check:
+	@test -f .env || cp .env.example .env.compose-check
+	docker-compose $(if $(wildcard .env),,--env-file .env.compose-check) config --quiet && echo "docker-compose.yml is valid"
+	@rm -f .env.compose-check
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles

@@ -1,0 +1,222 @@
+"""Demo portfolio for `make run`: one user per role and about a dozen pilots.
+
+The pilots sit at different days of their 90 days relative to today: some on time, some
+late, one finished and in production, one paused, one still in intake. Running it again
+changes nothing (it stops when the demo users exist).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from pilots import services
+from pilots.models import Deliverable, PhaseRun, Pilot
+from pilots.roles import Role
+from playbook.models import Playbook
+
+User = get_user_model()
+DEMO_PASSWORD = "ninety-demo"
+
+# username, first name, last name, role (None: no global role), is_superuser
+PEOPLE = [
+    ("pm", "Priya", "Raman", Role.PROGRAMME_MANAGER, False),
+    ("owner", "Olaf", "de Wit", None, False),
+    ("lead", "Lena", "Hartmann", Role.LEADERSHIP, False),
+    ("reviewer", "Ruben", "Verhoeven", Role.GOVERNANCE_REVIEWER, False),
+    ("admin", "Ada", "Mensah", Role.ADMINISTRATOR, True),
+    ("pm2", "Tom", "Bakker", Role.PROGRAMME_MANAGER, False),
+    ("sponsor", "Sofia", "Marino", None, False),
+    ("prodowner", "Pieter", "Jansen", None, False),
+    ("data", "Dana", "Kowalski", None, False),
+    ("platform", "Yusuf", "Aydin", None, False),
+]
+
+# name, business unit, problem, day today (1 = kickoff today), health, status
+PILOTS = [
+    (
+        "Claims triage assistant",
+        "Insurance operations",
+        "Claim handlers spend minutes routing each claim; route them automatically.",
+        12,
+        "on_time",
+        "active",
+    ),
+    (
+        "Invoice matching",
+        "Finance",
+        "Match supplier invoices to purchase orders without manual lookups.",
+        24,
+        "late",
+        "active",
+    ),
+    (
+        "Churn early warning",
+        "Retail banking",
+        "Spot customers likely to leave in time to call them.",
+        38,
+        "on_time",
+        "active",
+    ),
+    (
+        "Contract clause search",
+        "Legal",
+        "Find risky clauses across thousands of contracts.",
+        47,
+        "late",
+        "active",
+    ),
+    (
+        "Demand forecasting",
+        "Supply chain",
+        "Forecast weekly demand per store to cut waste.",
+        58,
+        "on_time",
+        "active",
+    ),
+    (
+        "Service desk answers",
+        "IT",
+        "Draft first answers to service-desk tickets.",
+        66,
+        "late",
+        "active",
+    ),
+    (
+        "Fraud scoring refresh",
+        "Payments",
+        "Replace the rules engine's scores with a learned model.",
+        79,
+        "on_time",
+        "active",
+    ),
+    (
+        "Document intake OCR",
+        "Mortgages",
+        "Read income documents and fill the application.",
+        88,
+        "late",
+        "active",
+    ),
+    (
+        "Call summarisation",
+        "Customer service",
+        "Summarise calls so agents stop writing notes.",
+        97,
+        "late",
+        "active",
+    ),
+    (
+        "Maintenance prediction",
+        "Facilities",
+        "Predict lift failures before they happen.",
+        95,
+        "done",
+        "in_production",
+    ),
+    (
+        "Marketing copy drafts",
+        "Marketing",
+        "Draft campaign copy variants for review.",
+        41,
+        "on_time",
+        "paused",
+    ),
+    (
+        "HR policy chatbot",
+        "People",
+        "Answer employees' policy questions in plain language.",
+        -6,
+        "on_time",
+        "intake",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role) and a demo portfolio. Safe to run twice."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and settings.SERVES_PUBLIC_HOSTS:
+            raise CommandError("Refusing to load demo data into a production configuration.")
+        playbook = Playbook.default()
+        if playbook is None:
+            raise CommandError("No default playbook: run `manage.py load_playbooks` first.")
+        if User.objects.filter(username="pm").exists():
+            self.stdout.write("Demo data already present.")
+        else:
+            with transaction.atomic():
+                people = self._people()
+                self._pilots(people, playbook)
+            self.stdout.write(self.style.SUCCESS(f"Demo portfolio created: {len(PILOTS)} pilots."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, first, last, role, _ in PEOPLE[:5]:
+            self.stdout.write(f"  {username:<9} {first} {last} — {role or 'deliverable owner'}")
+
+    def _people(self) -> dict[str, object]:
+        people = {}
+        for username, first, last, role, superuser in PEOPLE:
+            user = User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.com",
+                is_staff=superuser,
+                is_superuser=superuser,
+            )
+            if role:
+                user.groups.add(Group.objects.get_or_create(name=role)[0])
+            people[username] = user
+        return people
+
+    def _pilots(self, people: dict, playbook: Playbook) -> None:
+        today = timezone.localdate()
+        team = [people[name] for name in ("owner", "data", "platform", "prodowner")]
+        for index, (name, unit, problem, day, health, status) in enumerate(PILOTS):
+            pilot = services.pilot_create(
+                name=name,
+                business_unit=unit,
+                problem=problem,
+                programme_manager=people["pm" if index % 3 else "pm2"],
+                sponsor=people["sponsor"],
+                production_owner=None if name == "Call summarisation" else people["prodowner"],
+                kickoff_date=today - timedelta(days=day - 1),
+                playbook=playbook,
+            )
+            if status == "intake":
+                continue
+            services.pilot_launch(pilot=pilot)
+            self._progress(pilot, team, today, health)
+            if status != "active":
+                Pilot.objects.filter(pk=pilot.pk).update(status=status)
+
+    def _progress(self, pilot: Pilot, team: list, today, health: str) -> None:
+        """Owners round-robin; work due before today done, except some when `late`."""
+        deliverables = list(pilot.deliverables.order_by("due_date", "pk"))
+        now = timezone.now()
+        for position, deliverable in enumerate(deliverables):
+            deliverable.owner = team[position % len(team)]
+            past_due = deliverable.due_date < today
+            slipping = health == "late" and position % 4 == 1
+            if health == "done" or (past_due and not slipping):
+                deliverable.status = Deliverable.Status.DONE
+                deliverable.done_at = now
+                deliverable.done_by = deliverable.owner
+            elif deliverable.start_date <= today:
+                deliverable.status = Deliverable.Status.IN_PROGRESS
+        Deliverable.objects.bulk_update(
+            deliverables, ["owner", "status", "done_at", "done_by"], batch_size=200
+        )
+        for run in pilot.phase_runs.all():
+            if run.planned_end < today:
+                run.state = PhaseRun.State.SIGNED_OFF
+            elif run.planned_start <= today:
+                run.state = PhaseRun.State.ACTIVE
+            else:
+                run.state = PhaseRun.State.UPCOMING
+            run.save(update_fields=["state"])

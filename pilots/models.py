@@ -1,0 +1,263 @@
+"""The work: pilots, the runs of their phases, and the deliverables people own and tick."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from playbook.models import DeliverableKind, DeliverableTemplate, Dimension, Phase, Playbook
+
+OPEN_STATUSES = ("todo", "in_progress")
+
+
+class PilotQuerySet(models.QuerySet):
+    def for_list(self, today: date) -> "PilotQuerySet":
+        """The pilot list's read: one query, whatever the number of pilots or deliverables.
+
+        Each count is a correlated subquery rather than a JOIN + COUNT, so the counts do
+        not multiply each other and the page stays one query per page of pilots.
+        """
+        deliverables = Deliverable.objects.filter(pilot=OuterRef("pk"))
+        current_run = PhaseRun.objects.filter(
+            pilot=OuterRef("pk"), planned_start__lte=today
+        ).order_by("-number")
+        return self.select_related("programme_manager", "playbook").annotate(
+            total_count=_count(deliverables),
+            closed_count=_count(deliverables.exclude(status__in=OPEN_STATUSES)),
+            overdue_count=_count(deliverables.filter(status__in=OPEN_STATUSES, due_date__lt=today)),
+            current_phase_number=Subquery(current_run.values("number")[:1]),
+            current_phase_name=Subquery(current_run.values("name")[:1]),
+        )
+
+
+def _count(queryset: models.QuerySet) -> Subquery:
+    counted = queryset.order_by().values("pilot").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+class Pilot(models.Model):
+    class Status(models.TextChoices):
+        INTAKE = "intake", "Intake"
+        ACTIVE = "active", "Active"
+        IN_PRODUCTION = "in_production", "In production"
+        PAUSED = "paused", "Paused"
+        KILLED = "killed", "Stopped"
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    business_unit = models.CharField(max_length=80)
+    problem = models.TextField(help_text="The business problem, in the words of the business.")
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sponsored_pilots",
+        null=True,
+        blank=True,
+    )
+    production_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_pilots",
+        null=True,
+        blank=True,
+        help_text="Whose team will run it once live. Not the sponsor.",
+    )
+    programme_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_pilots"
+    )
+    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="pilots")
+    kickoff_date = models.DateField(help_text="Day 1 of the 90 days.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INTAKE)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PilotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reference"]
+        indexes = [models.Index(fields=["status", "business_unit"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.name}"
+
+    @property
+    def is_launched(self) -> bool:
+        return self.launched_at is not None
+
+    def day_number(self, today: date) -> int:
+        """Day 1 is the kickoff date; before it the number is zero or negative."""
+        return (today - self.kickoff_date).days + 1
+
+    def date_of_day(self, day: int) -> date:
+        return self.kickoff_date + timedelta(days=day - 1)
+
+
+class PhaseRun(models.Model):
+    class State(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        ACTIVE = "active", "Active"
+        AWAITING_SIGNOFF = "awaiting_signoff", "Awaiting sign-off"
+        SIGNED_OFF = "signed_off", "Signed off"
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="phase_runs")
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="runs")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    planned_start = models.DateField()
+    planned_end = models.DateField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UPCOMING)
+
+    class Meta:
+        ordering = ["pilot", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pilot", "number"], name="phase_run_per_pilot"),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=models.F("planned_start")),
+                name="phase_run_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pilot.reference} · {self.number}. {self.name}"
+
+
+class DeliverableQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def for_pilot_page(self, pilot: "Pilot"):
+        """Every deliverable of the pilot with what its row shows, in three queries."""
+        return (
+            self.filter(pilot=pilot)
+            .select_related("owner")
+            .prefetch_related("evidence")
+            .order_by("phase_run__number", "order", "due_date", "pk")
+        )
+
+    def for_my_work(self, user):
+        """The user's open deliverables on running pilots, soonest first, in two queries."""
+        return (
+            self.open()
+            .filter(owner=user, pilot__status=Pilot.Status.ACTIVE)
+            .select_related("pilot", "phase_run")
+            .prefetch_related("evidence")
+            .order_by("due_date", "pilot__reference", "order", "pk")
+        )
+
+
+class Deliverable(models.Model):
+    class Status(models.TextChoices):
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        WAIVED = "waived", "Waived"
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="deliverables")
+    phase_run = models.ForeignKey(PhaseRun, on_delete=models.CASCADE, related_name="deliverables")
+    template = models.ForeignKey(
+        DeliverableTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliverables",
+        help_text="Empty for deliverables added to one pilot.",
+    )
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    workstream = models.CharField(max_length=120)
+    dimension = models.CharField(max_length=16, choices=Dimension.choices)
+    kind = models.CharField(
+        max_length=20, choices=DeliverableKind.choices, default=DeliverableKind.ACTIVITY
+    )
+    mandatory = models.BooleanField(default=False)
+    evidence_required = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliverables",
+    )
+    start_date = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.TODO)
+    waived_reason = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Optimistic locking: every write bumps it; a write based on an older value is refused.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeliverableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "order", "pk"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_date"], name="deliverable_my_work"),
+            models.Index(fields=["pilot", "status", "due_date"], name="deliverable_pilot_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("start_date")),
+                name="deliverable_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waived_reason=""),
+                name="waiver_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(done_at__isnull=False),
+                name="done_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_custom(self) -> bool:
+        return self.template_id is None
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_date < today
+
+    def is_due_soon(self, today: date) -> bool:
+        """Open, not yet overdue, and due within the configured window."""
+        horizon = today + timedelta(days=settings.NINETY_DUE_SOON_DAYS)
+        return self.is_open and today <= self.due_date <= horizon
+
+
+class Evidence(models.Model):
+    """A link (and a note) proving a deliverable; added when ticking or afterwards."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="evidence")
+    url = models.URLField(max_length=500, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(condition=~Q(url="", note=""), name="evidence_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url or self.note[:60]

@@ -1,0 +1,102 @@
+"""Shape a pilot's deliverables for reading: by phase, by week window, with progress.
+
+Pure functions over rows already loaded, so the pilot page and the htmx fragments that
+refresh parts of it compute the same numbers without further queries.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from pilots.models import Deliverable, PhaseRun, Pilot
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    closed: int = 0  # done or waived
+    overdue: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.closed / self.total) if self.total else 0
+
+    def add(self, deliverable: Deliverable, today: date) -> None:
+        self.total += 1
+        self.closed += not deliverable.is_open
+        self.overdue += deliverable.is_overdue(today)
+
+
+@dataclass
+class Workstream:
+    label: str
+    deliverables: list[Deliverable] = field(default_factory=list)
+
+
+@dataclass
+class PhaseBlock:
+    run: PhaseRun
+    progress: Progress = field(default_factory=Progress)
+    workstreams: list[Workstream] = field(default_factory=list)
+    is_current: bool = False
+
+
+@dataclass
+class PilotPlan:
+    phases: list[PhaseBlock]
+    progress: Progress
+    current: PhaseBlock | None
+
+
+def build_plan(
+    runs: Iterable[PhaseRun], deliverables: Iterable[Deliverable], today: date
+) -> PilotPlan:
+    blocks = {run.pk: PhaseBlock(run=run) for run in runs}
+    overall = Progress()
+    for deliverable in deliverables:
+        block = blocks[deliverable.phase_run_id]
+        block.progress.add(deliverable, today)
+        overall.add(deliverable, today)
+        if not block.workstreams or block.workstreams[-1].label != deliverable.workstream:
+            block.workstreams.append(Workstream(deliverable.workstream))
+        block.workstreams[-1].deliverables.append(deliverable)
+    ordered = sorted(blocks.values(), key=lambda b: b.run.number)
+    current = current_phase(ordered, today)
+    if current:
+        current.is_current = True
+    return PilotPlan(phases=ordered, progress=overall, current=current)
+
+
+def current_phase(blocks: list[PhaseBlock], today: date) -> PhaseBlock | None:
+    """The latest phase that has started by the calendar; the first one before day 1."""
+    started = [b for b in blocks if b.run.planned_start <= today]
+    if started:
+        return started[-1]
+    return blocks[0] if blocks else None
+
+
+def day_label(pilot: Pilot, today: date) -> str:
+    if not pilot.is_launched:
+        return "Not launched"
+    day = pilot.day_number(today)
+    if day < 1:
+        days_to_go = 1 - day
+        return f"Starts in {days_to_go} day{'' if days_to_go == 1 else 's'}"
+    length = pilot.playbook.length_days
+    if day > length:
+        return f"Day {day} · {day - length} past day {length}"
+    return f"Day {day} of {length}"
+
+
+def due_groups(deliverables: Iterable[Deliverable], today: date) -> dict[str, list[Deliverable]]:
+    """My work's grouping: overdue, due within the next seven days, and later."""
+    week_end = today + timedelta(days=6)
+    groups: dict[str, list[Deliverable]] = {"overdue": [], "this_week": [], "later": []}
+    for deliverable in deliverables:
+        if deliverable.due_date < today:
+            groups["overdue"].append(deliverable)
+        elif deliverable.due_date <= week_end:
+            groups["this_week"].append(deliverable)
+        else:
+            groups["later"].append(deliverable)
+    return groups

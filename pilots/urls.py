@@ -1,0 +1,46 @@
+from django.urls import path
+
+from pilots.views import deliverables, my_work, pilots
+
+urlpatterns = [
+    path("", pilots.home, name="home"),
+    path("pilots/", pilots.pilot_list, name="pilot-list"),
+    path("pilots/new/", pilots.pilot_create, name="pilot-create"),
+    path("pilots/<int:pk>/", pilots.pilot_detail, name="pilot-detail"),
+    path("pilots/<int:pk>/edit/", pilots.pilot_edit, name="pilot-edit"),
+    path("pilots/<int:pk>/launch/", pilots.pilot_launch, name="pilot-launch"),
+    path("pilots/<int:pk>/deliverables/new/", deliverables.deliverable_add, name="deliverable-add"),
+    path(
+        "pilots/<int:pk>/deliverables/assign/",
+        deliverables.deliverables_assign,
+        name="deliverables-assign",
+    ),
+    path(
+        "pilots/<int:pk>/deliverables/<int:deliverable_pk>/tick/",
+        deliverables.deliverable_tick,
+        name="deliverable-tick",
+    ),
+    path(
+        "pilots/<int:pk>/deliverables/<int:deliverable_pk>/untick/",
+        deliverables.deliverable_untick,
+        name="deliverable-untick",
+    ),
+    path(
+        "pilots/<int:pk>/deliverables/<int:deliverable_pk>/edit/",
+        deliverables.deliverable_edit,
+        name="deliverable-edit",
+    ),
+    path(
+        "pilots/<int:pk>/deliverables/<int:deliverable_pk>/waive/",
+        deliverables.deliverable_waive,
+        name="deliverable-waive",
+    ),
+    path(
+        "pilots/<int:pk>/deliverables/<int:deliverable_pk>/reopen/",
+        deliverables.deliverable_reopen,
+        name="deliverable-reopen",
+    ),
+    path("my-work/", my_work.my_work, name="my-work"),
+    path("my-work/<int:deliverable_pk>/tick/", my_work.my_work_tick, name="my-work-tick"),
+    path("my-work/<int:deliverable_pk>/untick/", my_work.my_work_untick, name="my-work-untick"),
+]

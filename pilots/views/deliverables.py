@@ -1,0 +1,207 @@
+"""Changing deliverables: tick and untick, edit, waive, reopen, bulk assign, add custom.
+
+Ticking answers htmx with the changed row and, out of band, the progress it moved; a
+plain form POST gets a redirect back to the page, so everything works without JavaScript.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pilots import services
+from pilots.access import get_deliverable_for_edit, get_deliverable_for_tick, get_pilot_for_edit
+from pilots.forms import BulkAssignForm, CustomDeliverableForm, DeliverableForm, TickForm, WaiveForm
+from pilots.models import Deliverable, Pilot
+from pilots.views.pilots import pilot_page_context
+
+
+def pilot_anchor(pilot_pk: int, deliverable_pk: int) -> str:
+    return f"{reverse('pilot-detail', args=[pilot_pk])}#deliverable-{deliverable_pk}"
+
+
+def apply_tick(request: HttpRequest, deliverable: Deliverable, done: bool):
+    """Tick or untick for the pilot page and My work alike.
+
+    Returns (deliverable as it now stands, error message or None, HTTP status).
+    """
+    form = TickForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(e for field in form.errors.values() for e in field)
+        return deliverable, errors, 422
+    try:
+        services.deliverable_set_done(
+            deliverable=deliverable,
+            actor=request.user,
+            done=done,
+            expected_version=form.cleaned_data["version"],
+            evidence_url=form.cleaned_data["evidence_url"],
+            note=form.cleaned_data["note"],
+        )
+    except services.StaleEdit as exc:
+        return exc.current, str(exc), 409
+    except services.ChangeRefused as exc:
+        return deliverable, str(exc), 409
+    return deliverable, None, 200
+
+
+def _tick_on_pilot_page(request: HttpRequest, pk: int, deliverable_pk: int, done: bool):
+    deliverable = get_deliverable_for_tick(request.user, deliverable_pk, pilot_pk=pk)
+    deliverable, error, status = apply_tick(request, deliverable, done)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"“{deliverable.title}” {'done' if done else 'reopened'}.")
+        return redirect(pilot_anchor(pk, deliverable.pk))
+    pilot = Pilot.objects.select_related("playbook").get(pk=pk)
+    context = pilot_page_context(request, pilot)
+    block = next(b for b in context["plan"].phases if b.run.pk == deliverable.phase_run_id)
+    row = next(d for ws in block.workstreams for d in ws.deliverables if d.pk == deliverable.pk)
+    context.update(deliverable=row, row_error=error, block=block)
+    return render(request, "pilots/detail.html#tick-response", context, status=status)
+
+
+@login_required
+@require_POST
+def deliverable_tick(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
+    return _tick_on_pilot_page(request, pk, deliverable_pk, done=True)
+
+
+@login_required
+@require_POST
+def deliverable_untick(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
+    return _tick_on_pilot_page(request, pk, deliverable_pk, done=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
+    deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
+    initial = {
+        "version": deliverable.version,
+        "title": deliverable.title,
+        "owner": deliverable.owner,
+        "start_date": deliverable.start_date,
+        "due_date": deliverable.due_date,
+    }
+    form = DeliverableForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.deliverable_update(
+                    deliverable=deliverable,
+                    expected_version=data["version"],
+                    title=data["title"],
+                    owner=data["owner"],
+                    start_date=data["start_date"],
+                    due_date=data["due_date"],
+                )
+            except services.StaleEdit as exc:
+                deliverable = exc.current
+                form.add_error(None, str(exc))
+                status = 409
+            except services.ChangeRefused as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, f"“{deliverable.title}” saved.")
+                return redirect(pilot_anchor(pk, deliverable.pk))
+        else:
+            status = 400
+    context = {"form": form, "deliverable": deliverable, "pilot": deliverable.pilot}
+    return render(request, "pilots/deliverable_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deliverable_waive(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
+    deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
+    form = WaiveForm(request.POST or None, initial={"version": deliverable.version})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.deliverable_waive(
+                    deliverable=deliverable,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except services.StaleEdit as exc:
+                deliverable = exc.current
+                form.add_error(None, str(exc))
+                status = 409
+            except services.ChangeRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"“{deliverable.title}” waived.")
+                return redirect(pilot_anchor(pk, deliverable.pk))
+    context = {"form": form, "deliverable": deliverable, "pilot": deliverable.pilot}
+    return render(request, "pilots/waive_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def deliverable_reopen(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
+    deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
+    try:
+        services.deliverable_reopen(
+            deliverable=deliverable, expected_version=_posted_version(request)
+        )
+    except services.ChangeRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"“{deliverable.title}” is back in the plan.")
+    return redirect(pilot_anchor(pk, deliverable.pk))
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+@require_POST
+def deliverables_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_edit(request.user, pk)
+    form = BulkAssignForm(request.POST, pilot=pilot)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("pilot-detail", pk=pk)
+    count = services.deliverables_assign(
+        pilot=pilot,
+        deliverable_ids=[d.pk for d in form.cleaned_data["deliverables"]],
+        owner=form.cleaned_data["owner"],
+    )
+    owner = form.cleaned_data["owner"]
+    messages.success(
+        request,
+        f"{count} deliverable{'s' if count != 1 else ''} assigned to "
+        f"{owner.get_full_name() or owner.username}.",
+    )
+    return redirect("pilot-detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deliverable_add(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_edit(request.user, pk)
+    if not pilot.is_launched:
+        messages.error(request, "Launch the pilot before adding deliverables to its plan.")
+        return redirect("pilot-detail", pk=pk)
+    form = CustomDeliverableForm(request.POST or None, pilot=pilot)
+    if request.method == "POST" and form.is_valid():
+        deliverable = services.deliverable_add_custom(pilot=pilot, **form.cleaned_data)
+        messages.success(request, f"“{deliverable.title}” added.")
+        return redirect(pilot_anchor(pk, deliverable.pk))
+    status = 400 if form.errors else 200
+    return render(
+        request, "pilots/deliverable_add.html", {"form": form, "pilot": pilot}, status=status
+    )

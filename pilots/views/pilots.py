@@ -1,0 +1,158 @@
+"""Pilot pages: the list, creation and launch, editing, and the pilot page itself."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pilots import services
+from pilots.access import (
+    can_create_pilot,
+    can_edit_pilot,
+    get_pilot_for_edit,
+    get_pilot_for_user,
+    visible_pilots,
+)
+from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
+from pilots.models import Deliverable, Pilot
+from pilots.plan import build_plan, day_label
+from pilots.roles import reads_every_pilot
+
+PILOTS_PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if reads_every_pilot(request.user):
+        return redirect("pilot-list")
+    return redirect("my-work")
+
+
+@login_required
+@require_GET
+def pilot_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    visible = visible_pilots(request.user)
+    business_units = sorted(set(visible.values_list("business_unit", flat=True)))
+    form = PilotFilterForm(request.GET or None, business_units=business_units)
+    pilots = visible.for_list(today)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            pilots = pilots.filter(
+                Q(name__icontains=data["q"])
+                | Q(reference__icontains=data["q"])
+                | Q(problem__icontains=data["q"])
+                | Q(business_unit__icontains=data["q"])
+            )
+        if data["status"]:
+            pilots = pilots.filter(status=data["status"])
+        if data["phase"]:
+            pilots = pilots.filter(current_phase_number=data["phase"], status=Pilot.Status.ACTIVE)
+        if data["business_unit"]:
+            pilots = pilots.filter(business_unit=data["business_unit"])
+    page = Paginator(pilots, PILOTS_PER_PAGE).get_page(request.GET.get("page"))
+    for pilot in page:
+        pilot.day_text = day_label(pilot, today)
+        pilot.percent_closed = (
+            round(100 * pilot.closed_count / pilot.total_count) if pilot.total_count else 0
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "pilots/list.html#results" if request.htmx else "pilots/list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pilot_create(request: HttpRequest) -> HttpResponse:
+    if not can_create_pilot(request.user):
+        raise PermissionDenied("Only programme managers create pilots.")
+    form = PilotForm(request.POST or None, initial={"programme_manager": request.user})
+    if request.method == "POST" and form.is_valid():
+        pilot = services.pilot_create(**form.cleaned_data)
+        messages.success(request, f"{pilot.reference} created. Launch it to generate its plan.")
+        return redirect("pilot-detail", pk=pilot.pk)
+    return render(
+        request,
+        "pilots/form.html",
+        {"form": form, "pilot": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_edit(request.user, pk)
+    form = PilotForm(request.POST or None, instance=pilot)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.pilot_update(pilot=Pilot.objects.get(pk=pilot.pk), **changed)
+        except services.ChangeRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Pilot updated.")
+            return redirect("pilot-detail", pk=pilot.pk)
+    status = 400 if form.errors else 200
+    return render(request, "pilots/form.html", {"form": form, "pilot": pilot}, status=status)
+
+
+@login_required
+@require_POST
+def pilot_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_edit(request.user, pk)
+    try:
+        pilot = services.pilot_launch(pilot=pilot)
+    except services.ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("pilot-detail", pk=pk)
+    count = pilot.deliverables.count()
+    messages.success(
+        request, f"Launched: {count} deliverables planned from {pilot.kickoff_date:%-d %B %Y}."
+    )
+    return redirect("pilot-detail", pk=pk)
+
+
+def pilot_page_context(request: HttpRequest, pilot: Pilot) -> dict:
+    """Everything the pilot page and its fragments show; a fixed number of queries."""
+    today = timezone.localdate()
+    runs = list(pilot.phase_runs.select_related("phase"))
+    deliverables = list(Deliverable.objects.for_pilot_page(pilot))
+    editable = can_edit_pilot(request.user, pilot)
+    for deliverable in deliverables:
+        deliverable.pilot = pilot
+        deliverable.overdue = deliverable.is_overdue(today)
+        deliverable.due_soon = deliverable.is_due_soon(today)
+        deliverable.tickable = editable or deliverable.owner_id == request.user.pk
+    return {
+        "pilot": pilot,
+        "plan": build_plan(runs, deliverables, today),
+        "day_text": day_label(pilot, today),
+        "can_edit": editable,
+        "today": today,
+    }
+
+
+@login_required
+@require_GET
+def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_user(
+        request.user,
+        pk,
+        Pilot.objects.select_related(
+            "playbook", "sponsor", "production_owner", "programme_manager"
+        ),
+    )
+    context = pilot_page_context(request, pilot)
+    if context["can_edit"]:
+        context["assign_form"] = BulkAssignForm(pilot=pilot)
+    return render(request, "pilots/detail.html", context)
