@@ -84,27 +84,44 @@ def build_playbook(templates_per_phase: int = 2, slug: str = "test-playbook") ->
     """Three phases (1-30, 31-60, 61-90); each with `templates_per_phase` activities and
     one mandatory phase deliverable due on the phase's last day."""
     playbook = Playbook.objects.create(
-        slug=slug, version=1, name="Test playbook", status=Playbook.Status.PUBLISHED,
+        slug=slug,
+        version=1,
+        name="Test playbook",
+        status=Playbook.Status.PUBLISHED,
         is_default=not Playbook.objects.filter(is_default=True).exists(),
     )
     for number, (name, start, end) in enumerate(
         [("Foundation", 1, 30), ("Integration", 31, 60), ("Scale", 61, 90)], start=1
     ):
         phase = Phase.objects.create(
-            playbook=playbook, number=number, name=name, start_day=start, end_day=end,
+            playbook=playbook,
+            number=number,
+            name=name,
+            start_day=start,
+            end_day=end,
             gate_signers=["production_owner", "programme_manager"],
         )
         for order in range(1, templates_per_phase + 1):
             first = start + (order - 1) * 7
             DeliverableTemplate.objects.create(
-                phase=phase, order=order, title=f"{name} activity {order}",
-                workstream=f"Weeks {(first - 1) // 7 + 1}", dimension="data",
-                start_day=min(first, end), due_day=min(first + 6, end),
+                phase=phase,
+                order=order,
+                title=f"{name} activity {order}",
+                workstream=f"Weeks {(first - 1) // 7 + 1}",
+                dimension="data",
+                start_day=min(first, end),
+                due_day=min(first + 6, end),
             )
         DeliverableTemplate.objects.create(
-            phase=phase, order=templates_per_phase + 1, title=f"{name} phase deliverable",
-            workstream=f"Day {end} deliverables", dimension="governance",
-            kind=DeliverableKind.PHASE_DELIVERABLE, start_day=start, due_day=end, mandatory=True,
+            phase=phase,
+            order=templates_per_phase + 1,
+            title=f"{name} phase deliverable",
+            workstream=f"Day {end} deliverables",
+            dimension="governance",
+            kind=DeliverableKind.PHASE_DELIVERABLE,
+            start_day=start,
+            due_day=end,
+            mandatory=True,
         )
     return playbook
 
@@ -141,3 +158,16 @@ def pilot(pm, sponsor, production_owner, owner, playbook):
 def owned(pilot, owner):
     """The deliverable `owner` owns on `pilot`."""
     return pilot.deliverables.get(owner=owner)
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing passwords properly costs ~100 ms a user; tests need none of that strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases_first(django_db_setup):
+    """Create the test databases before anything else starts: Playwright's session-wide
+    event loop would otherwise make Django refuse the (synchronous) set-up."""

@@ -28,8 +28,10 @@ def main() -> int:
     if os.environ.get("CI", "").lower() == "true":
         print(f"PostgreSQL at {urlparse(url).netloc} is unreachable; CI needs it.", file=sys.stderr)
         return 1
-    print("PostgreSQL is unreachable: running the suite on SQLite; PostgreSQL-only tests skip.",
-          file=sys.stderr)
+    print(
+        "PostgreSQL is unreachable: running the suite on SQLite; PostgreSQL-only tests skip.",
+        file=sys.stderr,
+    )
     print("sqlite:///var/test.sqlite3")
     return 0
 

@@ -72,8 +72,12 @@ def test_moving_kickoff_replans_open_work_and_keeps_done_dates(pilot, pm):
 def test_moving_kickoff_keeps_hand_edited_offsets(pilot):
     item = pilot.deliverables.get(title="Scale activity 1")
     services.deliverable_update(
-        deliverable=item, expected_version=item.version, title=item.title, owner=None,
-        start_date=item.start_date, due_date=item.due_date + timedelta(days=3),
+        deliverable=item,
+        expected_version=item.version,
+        title=item.title,
+        owner=None,
+        start_date=item.start_date,
+        due_date=item.due_date + timedelta(days=3),
     )
     edited_due = Deliverable.objects.get(pk=item.pk).due_date
     services.pilot_update(pilot=pilot, kickoff_date=KICKOFF - timedelta(days=7))
@@ -82,15 +86,21 @@ def test_moving_kickoff_keeps_hand_edited_offsets(pilot):
 
 def test_tick_records_who_when_and_evidence_and_undo_reverts(owned, owner):
     services.deliverable_set_done(
-        deliverable=owned, actor=owner, done=True, expected_version=owned.version,
-        evidence_url="https://wiki.example.com/arch", note="Reviewed with platform team",
+        deliverable=owned,
+        actor=owner,
+        done=True,
+        expected_version=owned.version,
+        evidence_url="https://wiki.example.com/arch",
+        note="Reviewed with platform team",
     )
     owned.refresh_from_db()
     assert owned.status == Deliverable.Status.DONE
     assert owned.done_by == owner and owned.done_at is not None
     evidence = Evidence.objects.get(deliverable=owned)
-    assert (evidence.url, evidence.note) == ("https://wiki.example.com/arch",
-                                             "Reviewed with platform team")
+    assert (evidence.url, evidence.note) == (
+        "https://wiki.example.com/arch",
+        "Reviewed with platform team",
+    )
     services.deliverable_set_done(
         deliverable=owned, actor=owner, done=False, expected_version=owned.version
     )
@@ -102,8 +112,12 @@ def test_tick_records_who_when_and_evidence_and_undo_reverts(owned, owner):
 def test_a_stale_edit_is_refused_and_overwrites_nothing(owned, owner, pm):
     seen_version = owned.version
     services.deliverable_update(
-        deliverable=owned, expected_version=seen_version, title="Renamed by the PM",
-        owner=owner, start_date=owned.start_date, due_date=owned.due_date,
+        deliverable=owned,
+        expected_version=seen_version,
+        title="Renamed by the PM",
+        owner=owner,
+        start_date=owned.start_date,
+        due_date=owned.due_date,
     )
     stale_copy = Deliverable.objects.get(pk=owned.pk)
     with pytest.raises(services.StaleEdit) as refused:
@@ -117,8 +131,9 @@ def test_a_stale_edit_is_refused_and_overwrites_nothing(owned, owner, pm):
 def test_waive_needs_a_reason_and_reopen_clears_it(owned):
     with pytest.raises(services.ChangeRefused):
         services.deliverable_waive(deliverable=owned, reason="   ", expected_version=None)
-    services.deliverable_waive(deliverable=owned, reason="Covered by the group standard",
-                               expected_version=owned.version)
+    services.deliverable_waive(
+        deliverable=owned, reason="Covered by the group standard", expected_version=owned.version
+    )
     owned.refresh_from_db()
     assert (owned.status, owned.waived_reason) == ("waived", "Covered by the group standard")
     services.deliverable_reopen(deliverable=owned, expected_version=owned.version)
@@ -144,8 +159,13 @@ def test_bulk_assign_is_all_or_nothing_across_pilots(pilot, pm, playbook, owner,
 def test_custom_deliverable_joins_the_chosen_phase(pilot, owner):
     run = pilot.phase_runs.get(number=2)
     item = services.deliverable_add_custom(
-        pilot=pilot, phase_run=run, title="Load test with the call-centre peak", dimension="model",
-        due_date=run.planned_start + timedelta(days=5), owner=owner, mandatory=True,
+        pilot=pilot,
+        phase_run=run,
+        title="Load test with the call-centre peak",
+        dimension="model",
+        due_date=run.planned_start + timedelta(days=5),
+        owner=owner,
+        mandatory=True,
     )
     assert item.is_custom and item.phase_run == run and item.mandatory
     assert item.start_date == run.planned_start
@@ -154,8 +174,12 @@ def test_custom_deliverable_joins_the_chosen_phase(pilot, owner):
 def test_a_due_date_before_kickoff_is_refused(owned):
     with pytest.raises(services.ChangeRefused, match="kickoff"):
         services.deliverable_update(
-            deliverable=owned, expected_version=owned.version, title=owned.title, owner=None,
-            start_date=KICKOFF - timedelta(days=3), due_date=KICKOFF - timedelta(days=1),
+            deliverable=owned,
+            expected_version=owned.version,
+            title=owned.title,
+            owner=None,
+            start_date=KICKOFF - timedelta(days=3),
+            due_date=KICKOFF - timedelta(days=1),
         )
 
 

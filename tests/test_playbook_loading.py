@@ -50,7 +50,9 @@ def test_loading_twice_changes_nothing(default_playbook):
     counts = (Playbook.objects.count(), Phase.objects.count(), DeliverableTemplate.objects.count())
     call_command("load_playbooks", verbosity=0)
     assert counts == (
-        Playbook.objects.count(), Phase.objects.count(), DeliverableTemplate.objects.count()
+        Playbook.objects.count(),
+        Phase.objects.count(),
+        DeliverableTemplate.objects.count(),
     )
 
 

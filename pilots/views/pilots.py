@@ -39,7 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def pilot_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     visible = visible_pilots(request.user)
-    business_units = sorted(set(visible.values_list("business_unit", flat=True)))
+    business_units = list(
+        visible.order_by("business_unit").values_list("business_unit", flat=True).distinct()
+    )
     form = PilotFilterForm(request.GET or None, business_units=business_units)
     pilots = visible.for_list(today)
     if form.is_valid():

@@ -1,0 +1,307 @@
+"""`make bench`: the figures of BENCHMARKS.md, measured on PostgreSQL.
+
+1. Create a throwaway database beside DATABASE_URL's, point Django at it, migrate.
+2. Build the data each figure names (its own, never the developer's data).
+3. Warm up, then time N requests through Django's test client, in-process; count the
+   queries of one further request separately so counting does not slow the timings.
+4. Print a line per figure, then ONE JSON line with every figure; drop the database.
+
+Run: `make bench` or `make bench ONLY=pilot_page,tick`.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+
+REQUESTS = 60
+WARMUP = 5
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def summarise(samples_ms: list[float], queries: int, **extra) -> dict:
+    return {
+        "median_ms": round(statistics.median(samples_ms), 2),
+        "p95_ms": round(percentile(samples_ms, 95), 2),
+        "queries": queries,
+        "n": len(samples_ms),
+        **extra,
+    }
+
+
+def timed(call: Callable[[], object], n: int = REQUESTS, warmup: int = WARMUP) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def count_queries(call: Callable[[], object]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured)
+
+
+class ThrowawayDatabase:
+    def __init__(self, url: str):
+        parts = urlparse(url)
+        self.name = f"ninety_bench_{os.getpid()}"
+        self.admin_url = urlunparse(parts._replace(path="/postgres"))
+        self.url = urlunparse(parts._replace(path=f"/{self.name}"))
+
+    def __enter__(self) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+# --- the figures ---------------------------------------------------------------------
+
+
+def bench_pilot_page(world) -> dict:
+    pilot = world.pilot_with(60)
+    client = world.client_for(world.pm)
+    url = f"/pilots/{pilot.pk}/"
+    check(client.get(url))
+    samples = timed(lambda: client.get(url))
+    return summarise(
+        samples, count_queries(lambda: client.get(url)), deliverables=pilot.deliverables.count()
+    )
+
+
+def bench_my_work(world) -> dict:
+    owner = world.owner_with_open_work(pilots=50, per_pilot=4)
+    client = world.client_for(owner)
+    check(client.get("/my-work/"))
+    samples = timed(lambda: client.get("/my-work/"))
+    from pilots.models import Deliverable
+
+    return summarise(
+        samples,
+        count_queries(lambda: client.get("/my-work/")),
+        open_deliverables=Deliverable.objects.for_my_work(owner).count(),
+    )
+
+
+def bench_tick(world) -> dict:
+    from pilots.models import Deliverable
+
+    pilot = world.pilot_with(60)
+    item = pilot.deliverables.first()
+    client = world.client_for(world.pm)
+
+    def next_toggle() -> tuple[str, dict]:
+        """Tick when open, untick when done, with the version the page would carry."""
+        current = Deliverable.objects.only("status", "version").get(pk=item.pk)
+        verb = "untick" if current.status == "done" else "tick"
+        return f"/pilots/{pilot.pk}/deliverables/{item.pk}/{verb}/", {"version": current.version}
+
+    samples = []
+    for i in range(REQUESTS + WARMUP):
+        url, data = next_toggle()  # the page's part, not timed
+        start = time.perf_counter()
+        check(client.post(url, data, HTTP_HX_REQUEST="true"))
+        if i >= WARMUP:
+            samples.append((time.perf_counter() - start) * 1000)
+    url, data = next_toggle()
+    queries = count_queries(lambda: check(client.post(url, data, HTTP_HX_REQUEST="true")))
+    return summarise(samples, queries)
+
+
+def bench_launch_pilot(world) -> dict:
+    from pilots import services
+
+    client = world.client_for(world.pm)
+    templates = world.playbook_templates
+
+    def fresh_pilot():
+        return services.pilot_create(
+            name="Bench launch",
+            business_unit="Bench",
+            problem="Timing launch.",
+            programme_manager=world.pm,
+            kickoff_date=world.today,
+            playbook=world.playbook,
+        )
+
+    samples = []
+    for i in range(REQUESTS + WARMUP):
+        pilot = fresh_pilot()
+        start = time.perf_counter()
+        response = client.post(f"/pilots/{pilot.pk}/launch/")
+        elapsed = (time.perf_counter() - start) * 1000
+        check(response, expect=302)
+        if i >= WARMUP:
+            samples.append(elapsed)
+    pilot = fresh_pilot()
+    queries = count_queries(lambda: client.post(f"/pilots/{pilot.pk}/launch/"))
+    return summarise(samples, queries, templates=templates)
+
+
+FIGURES = {
+    "pilot_page": bench_pilot_page,
+    "my_work": bench_my_work,
+    "tick": bench_tick,
+    "launch_pilot": bench_launch_pilot,
+}
+
+
+def check(response, expect: int = 200):
+    if response.status_code != expect:
+        raise SystemExit(f"benchmark request failed: {response.status_code} (wanted {expect})")
+    return response
+
+
+class World:
+    """The people and playbook every figure shares; each figure builds its own pilots."""
+
+    def __init__(self):
+        from django.contrib.auth.models import Group
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from pilots.roles import Role
+        from playbook.models import DeliverableTemplate, Playbook
+
+        call_command("load_playbooks", verbosity=0)
+        self.playbook = Playbook.default()
+        self.playbook_templates = DeliverableTemplate.objects.filter(
+            phase__playbook=self.playbook
+        ).count()
+        self.today = timezone.localdate()
+        self.pm = self._user("bench-pm")
+        self.pm.groups.add(Group.objects.get_or_create(name=Role.PROGRAMME_MANAGER)[0])
+        self.serial = 0
+
+    def _user(self, username: str):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.create_user(username=username, first_name="Bench")
+
+    def client_for(self, user):
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def pilot_with(self, deliverables: int, kickoff_days_ago: int = 40):
+        """A launched pilot of the default playbook, trimmed or padded to `deliverables`."""
+        from pilots import services
+        from pilots.models import Deliverable
+
+        self.serial += 1
+        pilot = services.pilot_create(
+            name=f"Bench pilot {self.serial}",
+            business_unit="Bench",
+            problem="Benchmark data.",
+            programme_manager=self.pm,
+            kickoff_date=self.today - timedelta(days=kickoff_days_ago),
+            playbook=self.playbook,
+        )
+        services.pilot_launch(pilot=pilot)
+        have = pilot.deliverables.count()
+        if have > deliverables:
+            extra = pilot.deliverables.order_by("-pk").values_list("pk", flat=True)[
+                : have - deliverables
+            ]
+            Deliverable.objects.filter(pk__in=list(extra)).delete()
+        run = pilot.phase_runs.first()
+        for i in range(deliverables - have):
+            services.deliverable_add_custom(
+                pilot=pilot,
+                phase_run=run,
+                title=f"Extra {i}",
+                dimension="data",
+                due_date=run.planned_end,
+            )
+        items = list(pilot.deliverables.order_by("due_date", "pk"))
+        owners = [self.pm, self._user(f"bench-owner-{self.serial}")]
+        for index, item in enumerate(items):
+            item.owner = owners[index % 2]
+            if item.due_date < self.today and index % 3:
+                item.status = Deliverable.Status.DONE
+                item.done_at = item.updated_at
+                item.done_by = self.pm
+        Deliverable.objects.bulk_update(items, ["owner", "status", "done_at", "done_by"])
+        return pilot
+
+    def owner_with_open_work(self, pilots: int, per_pilot: int):
+        from pilots import services
+
+        owner = self._user("bench-my-work")
+        for _ in range(pilots):
+            pilot = self.pilot_with(per_pilot * 3)
+            ids = list(pilot.deliverables.order_by("pk").values_list("pk", flat=True)[:per_pilot])
+            services.deliverables_assign(pilot=pilot, deliverable_ids=ids, owner=owner)
+            pilot.deliverables.filter(pk__in=ids).update(status="todo", done_at=None, done_by=None)
+        return owner
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="comma-separated figure names")
+    args = parser.parse_args()
+    wanted = [n for n in args.only.split(",") if n] or list(FIGURES)
+    unknown = set(wanted) - set(FIGURES)
+    if unknown:
+        parser.error(f"unknown figure(s): {', '.join(sorted(unknown))}; know {', '.join(FIGURES)}")
+
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ninety")
+    if not base_url.startswith("postgres"):
+        parser.error("benchmarks run on PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    with ThrowawayDatabase(base_url) as url:
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        os.environ["DEBUG"] = "0"
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        world = World()
+        results = {}
+        for name in wanted:
+            started = time.perf_counter()
+            results[name] = FIGURES[name](world)
+            figure = results[name]
+            print(
+                f"{name}: median {figure['median_ms']} ms, p95 {figure['p95_ms']} ms, "
+                f"{figure['queries']} queries per request "
+                f"({time.perf_counter() - started:.1f} s)",
+                flush=True,
+            )
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
