@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "template_partials",
     "playbook",
     "pilots",
+    "governance",
 ]
 
 MIDDLEWARE = [

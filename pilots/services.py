@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from pilots.models import OPEN_STATUSES, Deliverable, Evidence, PhaseRun, Pilot
+from pilots.signals import announce
 from playbook.models import DeliverableKind, Playbook
 
 CUSTOM_WORKSTREAM = "Added for this pilot"
@@ -40,6 +41,7 @@ def pilot_create(
     playbook: Playbook,
     sponsor=None,
     production_owner=None,
+    actor=None,
 ) -> Pilot:
     with transaction.atomic():
         pilot = Pilot.objects.create(
@@ -57,10 +59,35 @@ def pilot_create(
         # The reference follows the primary key, which the database hands out race-free.
         pilot.reference = f"P-{pilot.pk:03d}"
         Pilot.objects.filter(pk=pilot.pk).update(reference=pilot.reference)
+        announce(
+            actor=actor, verb="pilot.created", target=pilot, pilot=pilot, after=_pilot_facts(pilot)
+        )
     return pilot
 
 
-def pilot_launch(*, pilot: Pilot) -> Pilot:
+def _pilot_facts(pilot: Pilot) -> dict:
+    return {
+        "name": pilot.name,
+        "business_unit": pilot.business_unit,
+        "kickoff_date": pilot.kickoff_date.isoformat(),
+        "status": pilot.status,
+        "programme_manager": pilot.programme_manager_id,
+        "sponsor": pilot.sponsor_id,
+        "production_owner": pilot.production_owner_id,
+        "playbook": pilot.playbook_id,
+    }
+
+
+def _jsonable(value):
+    """Model instances as their id and dates as ISO text, for audit before/after."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
     """Create every phase run and deliverable of the pilot's playbook, in one transaction.
 
     1. Lock the pilot row so two launches cannot both create a plan.
@@ -112,24 +139,46 @@ def pilot_launch(*, pilot: Pilot) -> Pilot:
         locked.status = Pilot.Status.ACTIVE
         locked.launched_at = timezone.now()
         locked.save(update_fields=["status", "launched_at", "updated_at"])
+        announce(
+            actor=actor,
+            verb="pilot.launched",
+            target=locked,
+            pilot=locked,
+            before={"status": Pilot.Status.INTAKE},
+            after={
+                "status": locked.status,
+                "deliverables": len(deliverables),
+                "kickoff_date": locked.kickoff_date.isoformat(),
+            },
+        )
     return locked
 
 
-def pilot_update(*, pilot: Pilot, **fields) -> Pilot:
+def pilot_update(*, pilot: Pilot, actor=None, **fields) -> Pilot:
     """Change a pilot's details. A new kickoff date re-plans the open work (see below)."""
     new_kickoff = fields.pop("kickoff_date", pilot.kickoff_date)
     if "playbook" in fields and pilot.is_launched and fields["playbook"] != pilot.playbook:
         raise ChangeRefused("The playbook of a launched pilot cannot change.")
     with transaction.atomic():
+        before = {name: _jsonable(getattr(pilot, name)) for name in fields}
         for name, value in fields.items():
             setattr(pilot, name, value)
         pilot.save(update_fields=[*fields, "updated_at"])
+        if fields:
+            announce(
+                actor=actor,
+                verb="pilot.updated",
+                target=pilot,
+                pilot=pilot,
+                before=before,
+                after={name: _jsonable(value) for name, value in fields.items()},
+            )
         if new_kickoff != pilot.kickoff_date:
-            pilot_move_kickoff(pilot=pilot, kickoff_date=new_kickoff)
+            pilot_move_kickoff(pilot=pilot, kickoff_date=new_kickoff, actor=actor)
     return pilot
 
 
-def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date) -> int:
+def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date, actor=None) -> int:
     """Shift every open date by the move of day 1; done and waived work keeps its dates.
 
     Shifting (rather than recomputing from the templates) keeps the due dates people
@@ -137,23 +186,45 @@ def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date) -> int:
     deliverables moved.
     """
     shift = kickoff_date - pilot.kickoff_date
+    if not shift:
+        return 0
     with transaction.atomic():
+        previous = pilot.kickoff_date
         Pilot.objects.filter(pk=pilot.pk).update(kickoff_date=kickoff_date)
         pilot.kickoff_date = kickoff_date
-        if not shift:
-            return 0
         PhaseRun.objects.filter(pilot=pilot).exclude(state=PhaseRun.State.SIGNED_OFF).update(
             planned_start=F("planned_start") + shift, planned_end=F("planned_end") + shift
         )
-        return Deliverable.objects.filter(pilot=pilot, status__in=OPEN_STATUSES).update(
+        moved = Deliverable.objects.filter(pilot=pilot, status__in=OPEN_STATUSES).update(
             start_date=F("start_date") + shift,
             due_date=F("due_date") + shift,
             version=F("version") + 1,
         )
+        announce(
+            actor=actor,
+            verb="pilot.kickoff_moved",
+            target=pilot,
+            pilot=pilot,
+            before={"kickoff_date": previous.isoformat()},
+            after={
+                "kickoff_date": kickoff_date.isoformat(),
+                "shift_days": shift.days,
+                "deliverables_moved": moved,
+            },
+        )
+    return moved
 
 
-def _write(deliverable: Deliverable, expected_version: int | None, **changes) -> Deliverable:
-    """Apply changes only if nobody wrote since `expected_version`; bump the version."""
+def _write(
+    deliverable: Deliverable, expected_version: int | None, *, actor, verb: str, **changes
+) -> Deliverable:
+    """Apply changes only if nobody wrote since `expected_version`; bump the version;
+    announce the change (the caller holds the transaction)."""
+    # attname reads a foreign key's id without loading the related row.
+    before = {
+        name: _jsonable(getattr(deliverable, Deliverable._meta.get_field(name).attname))
+        for name in changes
+    }
     rows = Deliverable.objects.filter(pk=deliverable.pk)
     if expected_version is not None:
         rows = rows.filter(version=expected_version)
@@ -163,6 +234,14 @@ def _write(deliverable: Deliverable, expected_version: int | None, **changes) ->
     for name, value in changes.items():
         setattr(deliverable, name, value)
     deliverable.refresh_from_db(fields=["version", "updated_at"])
+    announce(
+        actor=actor,
+        verb=verb,
+        target=deliverable,
+        pilot=deliverable.pilot,
+        before=before,
+        after={name: _jsonable(v) for name, v in changes.items()},
+    )
     return deliverable
 
 
@@ -185,6 +264,8 @@ def deliverable_set_done(
             _write(
                 deliverable,
                 expected_version,
+                actor=actor,
+                verb="deliverable.done",
                 status=Deliverable.Status.DONE,
                 done_at=timezone.now(),
                 done_by=actor,
@@ -197,6 +278,8 @@ def deliverable_set_done(
             _write(
                 deliverable,
                 expected_version,
+                actor=actor,
+                verb="deliverable.undone",
                 status=Deliverable.Status.TODO,
                 done_at=None,
                 done_by=None,
@@ -205,23 +288,39 @@ def deliverable_set_done(
 
 
 def deliverable_waive(
-    *, deliverable: Deliverable, reason: str, expected_version: int | None
+    *, deliverable: Deliverable, reason: str, expected_version: int | None, actor=None
 ) -> Deliverable:
     reason = reason.strip()
     if not reason:
         raise ChangeRefused("Say why this deliverable is waived.")
     if not deliverable.is_open:
         raise ChangeRefused("Only open work can be waived.")
-    return _write(
-        deliverable, expected_version, status=Deliverable.Status.WAIVED, waived_reason=reason
-    )
+    with transaction.atomic():
+        return _write(
+            deliverable,
+            expected_version,
+            actor=actor,
+            verb="deliverable.waived",
+            status=Deliverable.Status.WAIVED,
+            waived_reason=reason,
+        )
 
 
-def deliverable_reopen(*, deliverable: Deliverable, expected_version: int | None) -> Deliverable:
+def deliverable_reopen(
+    *, deliverable: Deliverable, expected_version: int | None, actor=None
+) -> Deliverable:
     """Put a waived deliverable back into the plan."""
     if deliverable.status != Deliverable.Status.WAIVED:
         raise ChangeRefused("Only a waived deliverable can be reopened.")
-    return _write(deliverable, expected_version, status=Deliverable.Status.TODO, waived_reason="")
+    with transaction.atomic():
+        return _write(
+            deliverable,
+            expected_version,
+            actor=actor,
+            verb="deliverable.reopened",
+            status=Deliverable.Status.TODO,
+            waived_reason="",
+        )
 
 
 def deliverable_update(
@@ -232,6 +331,7 @@ def deliverable_update(
     owner,
     start_date: date,
     due_date: date,
+    actor=None,
 ) -> Deliverable:
     pilot = deliverable.pilot
     if due_date < pilot.kickoff_date:
@@ -240,29 +340,41 @@ def deliverable_update(
         )
     if start_date > due_date:
         raise ChangeRefused("The start date must be on or before the due date.")
-    return _write(
-        deliverable,
-        expected_version,
-        title=title,
-        owner=owner,
-        start_date=start_date,
-        due_date=due_date,
-    )
+    with transaction.atomic():
+        return _write(
+            deliverable,
+            expected_version,
+            actor=actor,
+            verb="deliverable.updated",
+            title=title,
+            owner=owner,
+            start_date=start_date,
+            due_date=due_date,
+        )
 
 
-def deliverables_assign(*, pilot: Pilot, deliverable_ids: list[int], owner) -> int:
+def deliverables_assign(*, pilot: Pilot, deliverable_ids: list[int], owner, actor=None) -> int:
     """Give several deliverables of one pilot the same owner, all or nothing."""
     wanted = set(deliverable_ids)
     if not wanted:
         raise ChangeRefused("Select at least one deliverable.")
     with transaction.atomic():
         rows = Deliverable.objects.select_for_update().filter(pilot=pilot, pk__in=wanted)
-        found = set(rows.values_list("pk", flat=True))
-        if found != wanted:
+        previous = dict(rows.values_list("pk", "owner_id"))
+        if set(previous) != wanted:
             raise ChangeRefused("Some of the selected deliverables are not part of this pilot.")
-        return Deliverable.objects.filter(pk__in=found).update(
+        count = Deliverable.objects.filter(pk__in=wanted).update(
             owner=owner, version=F("version") + 1, updated_at=timezone.now()
         )
+        announce(
+            actor=actor,
+            verb="deliverables.assigned",
+            target=pilot,
+            pilot=pilot,
+            before={"owners": {str(pk): owner_id for pk, owner_id in previous.items()}},
+            after={"owner": owner.pk, "deliverables": sorted(wanted)},
+        )
+    return count
 
 
 def deliverable_add_custom(
@@ -275,23 +387,38 @@ def deliverable_add_custom(
     owner=None,
     mandatory: bool = False,
     guidance: str = "",
+    actor=None,
 ) -> Deliverable:
     if phase_run.pilot_id != pilot.pk:
         raise ChangeRefused("That phase belongs to another pilot.")
     if due_date < pilot.kickoff_date:
         raise ChangeRefused("The due date cannot be before the pilot's kickoff.")
     start_date = min(max(phase_run.planned_start, pilot.kickoff_date), due_date)
-    return Deliverable.objects.create(
-        pilot=pilot,
-        phase_run=phase_run,
-        order=phase_run.number * 1000 + 999,
-        title=title,
-        guidance=guidance,
-        workstream=CUSTOM_WORKSTREAM,
-        dimension=dimension,
-        kind=DeliverableKind.ACTIVITY,
-        mandatory=mandatory,
-        owner=owner,
-        start_date=start_date,
-        due_date=due_date,
-    )
+    with transaction.atomic():
+        deliverable = Deliverable.objects.create(
+            pilot=pilot,
+            phase_run=phase_run,
+            order=phase_run.number * 1000 + 999,
+            title=title,
+            guidance=guidance,
+            workstream=CUSTOM_WORKSTREAM,
+            dimension=dimension,
+            kind=DeliverableKind.ACTIVITY,
+            mandatory=mandatory,
+            owner=owner,
+            start_date=start_date,
+            due_date=due_date,
+        )
+        announce(
+            actor=actor,
+            verb="deliverable.added",
+            target=deliverable,
+            pilot=pilot,
+            after={
+                "title": title,
+                "phase": phase_run.number,
+                "due_date": due_date.isoformat(),
+                "owner": _jsonable(owner),
+            },
+        )
+    return deliverable

@@ -171,3 +171,9 @@ def pytest_configure(config):
 def _test_databases_first(django_db_setup):
     """Create the test databases before anything else starts: Playwright's session-wide
     event loop would otherwise make Django refuse the (synchronous) set-up."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: Playwright keeps an event loop open until the session ends,
+    and Django refuses synchronous database work while one runs."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -100,6 +100,7 @@ def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
                     owner=data["owner"],
                     start_date=data["start_date"],
                     due_date=data["due_date"],
+                    actor=request.user,
                 )
             except services.StaleEdit as exc:
                 deliverable = exc.current
@@ -131,6 +132,7 @@ def deliverable_waive(request: HttpRequest, pk: int, deliverable_pk: int) -> Htt
                     deliverable=deliverable,
                     reason=form.cleaned_data["reason"],
                     expected_version=form.cleaned_data["version"],
+                    actor=request.user,
                 )
             except services.StaleEdit as exc:
                 deliverable = exc.current
@@ -151,7 +153,7 @@ def deliverable_reopen(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
     deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
     try:
         services.deliverable_reopen(
-            deliverable=deliverable, expected_version=_posted_version(request)
+            deliverable=deliverable, expected_version=_posted_version(request), actor=request.user
         )
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
@@ -179,6 +181,7 @@ def deliverables_assign(request: HttpRequest, pk: int) -> HttpResponse:
         pilot=pilot,
         deliverable_ids=[d.pk for d in form.cleaned_data["deliverables"]],
         owner=form.cleaned_data["owner"],
+        actor=request.user,
     )
     owner = form.cleaned_data["owner"]
     messages.success(
@@ -198,7 +201,9 @@ def deliverable_add(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("pilot-detail", pk=pk)
     form = CustomDeliverableForm(request.POST or None, pilot=pilot)
     if request.method == "POST" and form.is_valid():
-        deliverable = services.deliverable_add_custom(pilot=pilot, **form.cleaned_data)
+        deliverable = services.deliverable_add_custom(
+            pilot=pilot, actor=request.user, **form.cleaned_data
+        )
         messages.success(request, f"“{deliverable.title}” added.")
         return redirect(pilot_anchor(pk, deliverable.pk))
     status = 400 if form.errors else 200

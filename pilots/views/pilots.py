@@ -79,7 +79,7 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only programme managers create pilots.")
     form = PilotForm(request.POST or None, initial={"programme_manager": request.user})
     if request.method == "POST" and form.is_valid():
-        pilot = services.pilot_create(**form.cleaned_data)
+        pilot = services.pilot_create(**form.cleaned_data, actor=request.user)
         messages.success(request, f"{pilot.reference} created. Launch it to generate its plan.")
         return redirect("pilot-detail", pk=pilot.pk)
     return render(
@@ -98,7 +98,9 @@ def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.pilot_update(pilot=Pilot.objects.get(pk=pilot.pk), **changed)
+            services.pilot_update(
+                pilot=Pilot.objects.get(pk=pilot.pk), actor=request.user, **changed
+            )
         except services.ChangeRefused as exc:
             form.add_error(None, str(exc))
         else:
@@ -113,7 +115,7 @@ def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def pilot_launch(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_edit(request.user, pk)
     try:
-        pilot = services.pilot_launch(pilot=pilot)
+        pilot = services.pilot_launch(pilot=pilot, actor=request.user)
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect("pilot-detail", pk=pk)

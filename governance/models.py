@@ -1,0 +1,365 @@
+"""The control: EU AI Act classification, risks and their acceptance, phase-gate
+sign-offs and their PDF documents, the independent review, and the audit chain.
+
+Uses `pilots` and `playbook`; neither knows this app (DESIGN.md, dependency rule).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from pilots.models import PhaseRun, Pilot
+from playbook.models import SignerRole
+
+USER = settings.AUTH_USER_MODEL
+
+
+# --- EU AI Act classification -----------------------------------------------------------
+
+
+class AiActClass(models.TextChoices):
+    PROHIBITED = "prohibited", "Prohibited practice"
+    HIGH_RISK = "high_risk", "High risk"
+    LIMITED = "limited", "Limited risk (transparency duties)"
+    MINIMAL = "minimal", "Minimal risk"
+
+
+class OrganisationRole(models.TextChoices):
+    PROVIDER = "provider", "Provider (we build or place it on the market)"
+    DEPLOYER = "deployer", "Deployer (we use it under our authority)"
+
+
+class Obligation(models.Model):
+    """One duty the Act places on a class (or on general-purpose models), with the date it
+    applies from. Data, edited in the admin, because amendments move these dates."""
+
+    class Applies(models.TextChoices):
+        PROVIDER = "provider", "Providers"
+        DEPLOYER = "deployer", "Deployers"
+        BOTH = "both", "Providers and deployers"
+
+    risk_class = models.CharField(
+        max_length=12,
+        choices=AiActClass.choices,
+        blank=True,
+        help_text="Leave empty for obligations of general-purpose AI models.",
+    )
+    general_purpose = models.BooleanField(
+        default=False, help_text="Applies because a general-purpose AI model is used."
+    )
+    applies_to = models.CharField(max_length=8, choices=Applies.choices, default=Applies.BOTH)
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    reference = models.CharField(max_length=80, help_text="Article or annex, e.g. Art. 50.")
+    applies_from = models.DateField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["risk_class", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+
+class ClassificationQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(superseded_at__isnull=True)
+
+
+class Classification(models.Model):
+    """One run of the questionnaire. Reclassifying supersedes it; history is kept."""
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="classifications")
+    answers = models.JSONField(default=dict)
+    risk_class = models.CharField(max_length=12, choices=AiActClass.choices)
+    reasons = models.JSONField(default=list, help_text="Why this class, in plain sentences.")
+    uses_general_purpose_model = models.BooleanField(default=False)
+    organisation_role = models.CharField(max_length=8, choices=OrganisationRole.choices)
+    prepared_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClassificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-prepared_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pilot"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_classification",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pilot.reference}: {self.get_risk_class_display()}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+# --- Risks and acceptance ---------------------------------------------------------------
+
+
+class RiskCategory(models.TextChoices):
+    PRIVACY = "privacy", "Privacy"
+    SECURITY = "security", "Security"
+    MODEL_QUALITY = "model_quality", "Model quality"
+    OPERATIONAL = "operational", "Operational"
+    COMPLIANCE = "compliance", "Compliance"
+    VENDOR = "vendor", "Vendor"
+
+
+def _one_to_five(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 1, f"{field}__lte": 5}), name=name
+    )
+
+
+class Risk(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MITIGATING = "mitigating", "Being mitigated"
+        CLOSED = "closed", "Closed"
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="risks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=4000)
+    category = models.CharField(max_length=16, choices=RiskCategory.choices)
+    likelihood = models.PositiveSmallIntegerField()
+    impact = models.PositiveSmallIntegerField()
+    mitigation = models.TextField(blank=True, max_length=4000)
+    owner = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_risks"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    residual_likelihood = models.PositiveSmallIntegerField()
+    residual_impact = models.PositiveSmallIntegerField()
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pilot", "-created_at"]
+        constraints = [
+            _one_to_five("likelihood", "risk_likelihood_1_5"),
+            _one_to_five("impact", "risk_impact_1_5"),
+            _one_to_five("residual_likelihood", "risk_residual_likelihood_1_5"),
+            _one_to_five("residual_impact", "risk_residual_impact_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def residual_score(self) -> int:
+        return self.residual_likelihood * self.residual_impact
+
+
+class AcceptanceAuthority(models.TextChoices):
+    GOVERNANCE_REVIEWER = "governance_reviewer", "Governance reviewer"
+    LEADERSHIP = "leadership", "Leadership"
+
+
+class RiskAcceptance(models.Model):
+    """A residual risk accepted in writing, as the risk stood at that moment.
+
+    When the risk changes afterwards the acceptance is reopened (it no longer covers what
+    the risk now is) and the gate it belonged to shows that.
+    """
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="acceptances")
+    phase_run = models.ForeignKey(
+        PhaseRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acceptances",
+        help_text="The gate this acceptance was given for.",
+    )
+    accepted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    authority = models.CharField(max_length=20, choices=AcceptanceAuthority.choices)
+    justification = models.TextField(max_length=4000)
+    expires_on = models.DateField()
+    risk_snapshot = models.JSONField(help_text="The risk as it was when accepted.")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Acceptance of {self.risk}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still in force: not reopened by a change to the risk."""
+        return self.reopened_at is None
+
+
+# --- Gates and sign-off -----------------------------------------------------------------
+
+
+class GateReopening(models.Model):
+    """Supersedes every live signature of a gate, with the reason on record."""
+
+    phase_run = models.ForeignKey(PhaseRun, on_delete=models.PROTECT, related_name="reopenings")
+    reopened_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(max_length=2000)
+    reopened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reopened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.phase_run} reopened"
+
+
+class GateSignature(models.Model):
+    """A signature in one slot of a gate. Never edited or withdrawn; only superseded when
+    the gate is reopened. At most one live signature per slot, enforced by the database,
+    so two people signing the same slot at once get one success and one conflict."""
+
+    phase_run = models.ForeignKey(PhaseRun, on_delete=models.PROTECT, related_name="signatures")
+    slot = models.CharField(max_length=24, choices=SignerRole.choices)
+    signer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="gate_signatures")
+    statement = models.TextField(max_length=1000)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    superseded_by = models.ForeignKey(
+        GateReopening,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_signatures",
+    )
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase_run", "slot"],
+                condition=Q(superseded_by__isnull=True),
+                name="one_live_signature_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_slot_display()} signed {self.phase_run}"
+
+
+class GovernanceReview(models.Model):
+    """The independent review near day 90. The reviewer is not on the pilot's team."""
+
+    class Conclusion(models.TextChoices):
+        PASSED = "passed", "Requirements met"
+        CONDITIONS = "conditions", "Met, with conditions"
+        FAILED = "failed", "Not met"
+
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reviewer_organisation = models.CharField(
+        max_length=120, blank=True, help_text="e.g. Legal department, external auditor."
+    )
+    performed_on = models.DateField()
+    conclusion = models.CharField(max_length=12, choices=Conclusion.choices)
+    findings = models.TextField(max_length=8000)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Governance review of {self.pilot.reference} ({self.performed_on})"
+
+
+class SignOffDocument(models.Model):
+    """The PDF packet of a signed gate. Rendered once, after commit, and never re-rendered:
+    downloads return these bytes, and the SHA-256 lets anyone verify a copy later."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being rendered"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Rendering failed"
+
+    phase_run = models.ForeignKey(PhaseRun, on_delete=models.PROTECT, related_name="documents")
+    generation = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first sign-off; +1 after each reopening."
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    audit_head = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["phase_run", "generation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase_run", "generation"], name="one_document_per_signoff"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-off {self.phase_run} #{self.generation}"
+
+
+# --- Audit chain ------------------------------------------------------------------------
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of a state change.
+
+    Each event's hash covers its content and the previous event's hash, so changing or
+    removing any row breaks the chain from there on (`manage.py verify_audit` finds it).
+    On PostgreSQL a trigger refuses UPDATE and DELETE on this table. References to users
+    and pilots carry no database constraint: no cascade may ever touch an audit row.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        USER,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    verb = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200, blank=True)
+    pilot = models.ForeignKey(
+        Pilot,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["pilot", "seq"], name="audit_pilot_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.verb} {self.object_repr}"

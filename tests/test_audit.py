@@ -1,0 +1,96 @@
+"""The audit chain: every change recorded, append-only in the database, verifiable."""
+
+import threading
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, connections, transaction
+
+from governance import audit
+from governance.models import AuditEvent
+from pilots import services
+from tests.conftest import build_pilot, needs_postgres
+
+
+def test_pilot_changes_land_in_the_chain_with_actor_and_before_after(pm, playbook, owner):
+    pilot = build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
+    services.pilot_launch(pilot=pilot, actor=pm)
+    item = pilot.deliverables.first()
+    services.deliverable_set_done(
+        deliverable=item, actor=owner, done=True, expected_version=item.version
+    )
+    verbs = list(AuditEvent.objects.values_list("verb", flat=True))
+    assert verbs == ["pilot.created", "pilot.launched", "deliverable.done"]
+    done = AuditEvent.objects.get(verb="deliverable.done")
+    assert done.actor == owner and done.pilot_id == pilot.pk
+    assert done.before["status"] == "todo" and done.after["status"] == "done"
+    assert audit.verify_chain() == (3, None)
+
+
+def test_a_rolled_back_change_leaves_no_event(pm, playbook):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
+        raise RuntimeError("abandon")
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_database_refuses_update_and_delete(pm, playbook):
+    needs_postgres()
+    build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
+    for sql in (
+        "UPDATE governance_auditevent SET verb = 'forged'",
+        "DELETE FROM governance_auditevent",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    assert AuditEvent.objects.filter(verb="pilot.created").count() == 1
+
+
+def test_verify_audit_names_the_first_event_changed_behind_its_back(pm, playbook):
+    pilot = build_pilot(programme_manager=pm, playbook=playbook, actor=pm)
+    services.pilot_update(pilot=pilot, actor=pm, name="Renamed")
+    call_command("verify_audit")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE governance_auditevent SET after = %s WHERE seq = 2", ['{"status": "forged"}']
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    with pytest.raises(CommandError, match="broken at event #2"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_appends_keep_one_chain(pm, playbook):
+    needs_postgres()
+    pilot = build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
+    start = threading.Barrier(20)
+    errors = []
+
+    def write(n):
+        try:
+            start.wait()
+            with transaction.atomic():
+                audit.append(
+                    actor=pm, verb="test.parallel", target=pilot, pilot=pilot, after={"n": n}
+                )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(verb="test.parallel").count() == 20
+    checked, broken = audit.verify_chain()
+    assert broken is None and checked == AuditEvent.objects.count()
