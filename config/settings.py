@@ -71,7 +71,10 @@ TEMPLATES = [
                 "pilots.context_processors.roles",
             ],
             # Same tags Django 6 has built in, so templates need no {% load %}.
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "pilots.templatetags.ninety",
+            ],
         },
     },
 ]

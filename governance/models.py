@@ -299,7 +299,15 @@ class SignOffDocument(models.Model):
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
-    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="SHA-256 of the stored PDF bytes."
+    )
+    content_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Fingerprint of the packet's content, printed in the PDF's footer.",
+    )
     audit_head = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     rendered_at = models.DateTimeField(null=True, blank=True)

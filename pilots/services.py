@@ -422,3 +422,38 @@ def deliverable_add_custom(
             },
         )
     return deliverable
+
+
+def phase_run_set_state(*, phase_run: PhaseRun, state: str, actor=None) -> PhaseRun:
+    """The one writer of a phase run's state (gates move it; see governance.gates)."""
+    with transaction.atomic():
+        before = phase_run.state
+        if before == state:
+            return phase_run
+        phase_run.state = state
+        phase_run.save(update_fields=["state"])
+        announce(
+            actor=actor,
+            verb="phase.state_changed",
+            target=phase_run,
+            pilot=phase_run.pilot,
+            before={"state": before},
+            after={"state": state},
+        )
+    return phase_run
+
+
+def phase_run_sign_off(*, phase_run: PhaseRun, actor=None) -> PhaseRun | None:
+    """Mark the phase signed off and make the next one active. Returns the next phase run
+    (None after the last phase)."""
+    with transaction.atomic():
+        phase_run_set_state(phase_run=phase_run, state=PhaseRun.State.SIGNED_OFF, actor=actor)
+        following = (
+            PhaseRun.objects.select_for_update()
+            .filter(pilot_id=phase_run.pilot_id, number__gt=phase_run.number)
+            .order_by("number")
+            .first()
+        )
+        if following and following.state == PhaseRun.State.UPCOMING:
+            phase_run_set_state(phase_run=following, state=PhaseRun.State.ACTIVE, actor=actor)
+    return following

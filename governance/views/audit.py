@@ -1,0 +1,113 @@
+"""A pilot's audit trail: its history, filterable by person and kind, and as CSV."""
+
+import json
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from governance.access import get_pilot_for_governance
+from governance.models import AuditEvent
+from pilots.exports import csv_response
+
+EVENTS_PER_PAGE = 50
+KINDS = [
+    ("pilot", "Pilot"),
+    ("deliverable", "Deliverables"),
+    ("classification", "AI Act classification"),
+    ("risk", "Risks and acceptances"),
+    ("gate", "Gates and signatures"),
+    ("document", "Documents"),
+    ("review", "Governance review"),
+]
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, choices=[("", "Anyone")]
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *KINDS])
+
+    def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", "Anyone"), *people]
+        self.fields["person"].widget.attrs["aria-label"] = "Person"
+        self.fields["kind"].widget.attrs["aria-label"] = "Kind"
+
+
+def _filtered_events(request: HttpRequest, pilot):
+    events = AuditEvent.objects.filter(pilot_id=pilot.pk)
+    people = list(
+        events.exclude(actor_id=None)
+        .order_by("actor_name")
+        .values_list("actor_id", "actor_name")
+        .distinct()
+    )
+    form = AuditFilterForm(request.GET or None, people=people)
+    if form.is_valid():
+        if form.cleaned_data["person"]:
+            events = events.filter(actor_id=form.cleaned_data["person"])
+        if form.cleaned_data["kind"]:
+            kind = form.cleaned_data["kind"]
+            events = events.filter(verb__startswith=kind)
+    return form, events.order_by("-seq")
+
+
+@login_required
+@require_GET
+def pilot_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_governance(request.user, pk)
+    form, events = _filtered_events(request, pilot)
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "pilot": pilot,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "tab": "audit",
+    }
+    template = "governance/audit.html#events" if request.htmx else "governance/audit.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def pilot_audit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    pilot = get_pilot_for_governance(request.user, pk)
+    _form, events = _filtered_events(request, pilot)
+    rows = (
+        (
+            e.seq,
+            timezone.localtime(e.occurred_at).isoformat(),
+            e.actor_name,
+            e.verb,
+            e.object_type,
+            e.object_id,
+            e.object_repr,
+            json.dumps(e.before, ensure_ascii=False),
+            json.dumps(e.after, ensure_ascii=False),
+            e.prev_hash,
+            e.hash,
+        )
+        for e in events.iterator(chunk_size=2000)
+    )
+    header = [
+        "seq",
+        "time",
+        "actor",
+        "verb",
+        "object type",
+        "object id",
+        "object",
+        "before",
+        "after",
+        "previous hash",
+        "hash",
+    ]
+    return csv_response(f"{pilot.reference}-audit.csv", header, rows)
