@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
+from celery import shared_task
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -112,3 +113,43 @@ def _in_order(batch_size: int) -> Iterator[AuditEvent]:
             return
         yield from batch
         last = batch[-1].seq
+
+
+def alert_administrators_if_broken() -> Break | None:
+    """Verify the chain; when it is broken, mail every administrator. Returns the break."""
+    import logging
+
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+    from django.db.models import Q
+
+    from pilots.roles import Role
+
+    checked, broken = verify_chain()
+    if broken is None:
+        return None
+    logging.getLogger(__name__).error("Audit chain broken at #%s: %s", broken.seq, broken.problem)
+    admins = get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True
+    ).exclude(email="").values_list("email", flat=True).distinct()
+    send_mail(
+        subject=f"Ninety: the audit trail is broken at event #{broken.seq}",
+        message=(
+            f"The nightly check of the audit trail verified {checked} events and then found "
+            f"event #{broken.seq} {broken.problem}.\n\n"
+            "Someone or something changed the audit table outside the application. Keep a "
+            "copy of the database as it is now, compare it with your latest backup, and run "
+            "`python manage.py verify_audit` after restoring to confirm the chain is whole.\n\n"
+            "You receive this because you are an administrator of Ninety."
+        ),
+        from_email=None,
+        recipient_list=sorted(admins),
+    )
+    return broken
+
+
+@shared_task(name="governance.verify_audit_chain")
+def verify_audit_chain() -> str:
+    """Nightly (see CELERY_BEAT_SCHEDULE): walk the chain and alert on a break."""
+    broken = alert_administrators_if_broken()
+    return "intact" if broken is None else f"broken at #{broken.seq}"

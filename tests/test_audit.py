@@ -94,3 +94,23 @@ def test_twenty_parallel_appends_keep_one_chain(pm, playbook):
     assert AuditEvent.objects.filter(verb="test.parallel").count() == 20
     checked, broken = audit.verify_chain()
     assert broken is None and checked == AuditEvent.objects.count()
+
+
+def test_the_nightly_check_mails_administrators_when_the_chain_breaks(pm, playbook, admin_user,
+                                                                      mailoutbox):
+    from governance.audit import verify_audit_chain
+
+    admin_user.email = "admin@example.com"
+    admin_user.save(update_fields=["email"])
+    build_pilot(programme_manager=pm, playbook=playbook, actor=pm)
+    assert verify_audit_chain.delay().get() == "intact"
+    assert mailoutbox == []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM governance_auditevent WHERE seq = 1")
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    assert verify_audit_chain.delay().get() == "broken at #1"
+    assert mailoutbox[0].to == ["admin@example.com"]
+    assert "event #1" in mailoutbox[0].subject
