@@ -128,6 +128,9 @@ class DeliverableQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
+    def overdue_on(self, today: date):
+        return self.open().filter(due_date__lt=today)
+
     def for_pilot_page(self, pilot: "Pilot"):
         """Every deliverable of the pilot with what its row shows, in three queries."""
         return (

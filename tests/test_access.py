@@ -146,3 +146,13 @@ def test_the_pilot_list_shows_only_what_a_member_may_see(client, pilot, playbook
     stranger = make_user("stranger")
     _login(client, stranger)
     assert "Claims triage" not in client.get(reverse("pilot-list")).content.decode()
+
+
+def test_refusals_are_finished_pages_not_bare_text(client, urls, leader, outsider):
+    client.force_login(leader)
+    forbidden = client.post(urls["edit"], {})
+    assert forbidden.status_code == 403
+    assert "You can look, but not change this" in forbidden.content.decode()
+    client.force_login(outsider)
+    missing = client.get(urls["detail"])
+    assert "nothing you have access to" in missing.content.decode()

@@ -98,6 +98,8 @@ def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
+            # A fresh copy: validating the ModelForm already wrote the new values onto
+            # `pilot`, and the service needs the old ones to re-plan and record "before".
             services.pilot_update(
                 pilot=Pilot.objects.get(pk=pilot.pk), actor=request.user, **changed
             )
