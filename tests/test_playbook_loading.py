@@ -35,7 +35,7 @@ def test_it_puts_the_readiness_checklist_in_scale(default_playbook):
         phase__playbook=default_playbook, kind=DeliverableKind.READINESS_CHECK
     )
     assert {c.phase.number for c in checks} == {3}
-    areas = sorted(checks.values_list("readiness_area", flat=True).distinct())
+    areas = sorted(set(checks.values_list("readiness_area", flat=True)))
     assert areas == ["operational", "organisational", "technical"]
     assert checks.count() == 15
 
