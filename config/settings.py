@@ -73,6 +73,7 @@ TEMPLATES = [
             # Same tags Django 6 has built in, so templates need no {% load %}.
             "builtins": [
                 "template_partials.templatetags.partials",
+                "django.templatetags.l10n",
                 "pilots.templatetags.ninety",
             ],
         },

@@ -135,10 +135,11 @@ def test_ticking_from_my_work_updates_the_row_and_summary(client, owner, portfol
 
 
 # Pinned query counts. Pilot page: session, user, groups, pilot, phase runs, deliverables,
-# evidence, people for the assign menu. My work: session, user, deliverables, evidence,
-# groups. Pilot list: session, user, groups, business units, count, one page of pilots.
+# evidence, people for the assign menu. My work: session, user, counts, one page of
+# deliverables, evidence, groups. Pilot list: session, user, groups, business units,
+# count, one page of pilots.
 PILOT_PAGE_QUERIES = 8
-MY_WORK_QUERIES = 5
+MY_WORK_QUERIES = 6
 PILOT_LIST_QUERIES = 6
 
 
@@ -183,3 +184,22 @@ def test_my_work_and_list_queries_do_not_grow_with_pilots(client, pm, playbook, 
         assert _queries(client, reverse("my-work")) == MY_WORK_QUERIES
         client.force_login(pm)
         assert _queries(client, reverse("pilot-list")) == PILOT_LIST_QUERIES
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_my_work_shows_the_fifty_most_urgent_and_pages_the_rest(client, owner, pm, playbook):
+    from tests.conftest import build_playbook
+
+    big = build_pilot(programme_manager=pm, playbook=build_playbook(19, slug="big"), name="Big")
+    ids = list(big.deliverables.values_list("pk", flat=True))
+    services.deliverables_assign(pilot=big, deliverable_ids=ids, owner=owner)
+    client.force_login(owner)
+    first = client.get(reverse("my-work"))
+    shown = [d for _k, _t, items in first.context["groups"] for d in items]
+    assert len(ids) == 60 and len(shown) == 50
+    assert first.context["summary"]["open"] == 60
+    assert "Showing 1–50 of 60" in first.content.decode()
+    second = client.get(reverse("my-work"), {"page": 2})
+    rest = [d for _k, _t, items in second.context["groups"] for d in items]
+    assert len(rest) == 10 and max(d.due_date for d in shown) <= min(d.due_date for d in rest)
+    assert client.get(reverse("my-work"), {"page": "999"}).status_code == 200

@@ -1,7 +1,12 @@
-"""My work: the open deliverables a person owns across pilots, soonest first."""
+"""My work: the open deliverables a person owns across pilots, soonest first.
+
+The page shows the most urgent fifty (a page of work a person actually reads), grouped
+overdue / next seven days / later; the summary counts everything.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,32 +18,46 @@ from pilots.plan import due_groups
 from pilots.views.deliverables import apply_tick
 
 GROUP_TITLES = {"overdue": "Overdue", "this_week": "Due in the next 7 days", "later": "Later"}
+PAGE_SIZE = 50
 
 
-def _my_open_work(user) -> list[Deliverable]:
-    return list(Deliverable.objects.for_my_work(user))
+def _summary(user, today) -> dict:
+    """Counts of all the user's open work, in one query."""
+    return Deliverable.objects.for_my_work(user).aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today))
+    )
 
 
-def _summary(deliverables: list[Deliverable], today) -> dict:
-    return {
-        "open": len(deliverables),
-        "overdue": sum(d.due_date < today for d in deliverables),
-    }
+def _mark(deliverable: Deliverable, today) -> None:
+    deliverable.overdue = deliverable.is_overdue(today)
+    deliverable.due_soon = deliverable.is_due_soon(today)
+
+
+def _page_number(request: HttpRequest, total: int) -> int:
+    pages = max(1, -(-total // PAGE_SIZE))
+    raw = request.GET.get("page", "1")
+    return min(max(int(raw), 1), pages) if raw.isdigit() else 1
 
 
 @login_required
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    deliverables = _my_open_work(request.user)
+    summary = _summary(request.user, today)
+    page = _page_number(request, summary["open"])
+    start = (page - 1) * PAGE_SIZE
+    deliverables = list(Deliverable.objects.for_my_work(request.user)[start : start + PAGE_SIZE])
     for deliverable in deliverables:
-        deliverable.overdue = deliverable.is_overdue(today)
-        deliverable.due_soon = deliverable.is_due_soon(today)
-        deliverable.tickable = True
+        _mark(deliverable, today)
     groups = due_groups(deliverables, today)
     context = {
         "groups": [(key, GROUP_TITLES[key], groups[key]) for key in GROUP_TITLES],
-        "summary": _summary(deliverables, today),
+        "summary": summary,
+        "page": page,
+        "shown_from": start + 1,
+        "shown_to": start + len(deliverables),
+        "has_previous": page > 1,
+        "has_next": start + PAGE_SIZE < summary["open"],
         "today": today,
     }
     return render(request, "pilots/my_work.html", context)
@@ -54,13 +73,11 @@ def _tick_from_my_work(request: HttpRequest, deliverable_pk: int, done: bool) ->
             messages.success(request, f"“{deliverable.title}” {'done' if done else 'reopened'}.")
         return redirect("my-work")
     today = timezone.localdate()
-    deliverable.overdue = deliverable.is_overdue(today)
-    deliverable.due_soon = deliverable.is_due_soon(today)
-    deliverable.tickable = True
+    _mark(deliverable, today)
     context = {
         "deliverable": deliverable,
         "row_error": error,
-        "summary": _summary(_my_open_work(request.user), today),
+        "summary": _summary(request.user, today),
         "today": today,
     }
     return render(request, "pilots/my_work.html#tick-response", context, status=status)

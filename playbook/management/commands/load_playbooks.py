@@ -11,6 +11,8 @@ class Command(BaseCommand):
             results = load_all_playbooks()
         except PlaybookFileError as exc:
             raise CommandError(str(exc)) from exc
+        if options["verbosity"] == 0:
+            return
         for result in results:
             state = "loaded" if result.created else "already present"
             self.stdout.write(f"{result.playbook}: {state}")
