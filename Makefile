@@ -28,6 +28,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_playbooks
+	DEBUG=1 $(BIN)/python manage.py load_obligations
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	@echo "Ninety is starting on http://127.0.0.1:8000 — log in with a demo user above."
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

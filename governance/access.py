@@ -11,7 +11,9 @@ Everyone else who can read gets 403 on a write.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
+from governance.models import Classification, Risk
 from pilots.access import can_edit_pilot, get_pilot_for_user
 from pilots.models import Pilot
 from pilots.roles import Role, is_administrator, role_names
@@ -54,6 +56,24 @@ def get_pilot_for_governance(user, pk: int) -> Pilot:
             "playbook", "sponsor", "production_owner", "programme_manager"
         ),
     )
+
+
+def get_risk_in_pilot(pilot: Pilot, risk_pk: int) -> Risk:
+    """A risk of this pilot; 404 for any other, so ids of other pilots disclose nothing."""
+    risk = Risk.objects.select_related("owner").filter(pilot=pilot, pk=risk_pk).first()
+    if risk is None:
+        raise Http404("No such risk in this pilot")
+    risk.pilot = pilot
+    return risk
+
+
+def get_classification_in_pilot(pilot: Pilot, classification_pk: int) -> Classification:
+    """A classification of this pilot (current or past); 404 for any other."""
+    found = Classification.objects.filter(pilot=pilot, pk=classification_pk).first()
+    if found is None:
+        raise Http404("No such classification in this pilot")
+    found.pilot = pilot
+    return found
 
 
 def require(allowed: bool, message: str) -> None:

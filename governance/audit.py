@@ -129,9 +129,13 @@ def alert_administrators_if_broken() -> Break | None:
     if broken is None:
         return None
     logging.getLogger(__name__).error("Audit chain broken at #%s: %s", broken.seq, broken.problem)
-    admins = get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True
-    ).exclude(email="").values_list("email", flat=True).distinct()
+    admins = (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
     send_mail(
         subject=f"Ninety: the audit trail is broken at event #{broken.seq}",
         message=(

@@ -29,9 +29,29 @@ class OrganisationRole(models.TextChoices):
     DEPLOYER = "deployer", "Deployer (we use it under our authority)"
 
 
+class ObligationTrigger(models.TextChoices):
+    """What, beyond the class, makes a duty apply (see governance.classification.triggers).
+
+    High-risk duties apply on different dates by route (Annex I products later than the
+    Annex III areas), and each transparency duty follows from one kind of system only.
+    """
+
+    ANNEX_I = "annex_i", "Annex I product safety"
+    ANNEX_III = "annex_iii", "Annex III area"
+    ART_6_3 = "art_6_3", "Annex III area, Art. 6(3) exception claimed"
+    CHATBOT = "chatbot", "Interacts with people"
+    SYNTHETIC_CONTENT = "synthetic_content", "Generates synthetic content"
+    DEEP_FAKE = "deep_fake", "Deep fakes or public-interest text"
+    EMOTION_BIOMETRIC = "emotion_biometric", "Emotion recognition or biometric categorisation"
+    GPAI_MODEL_PROVIDER = "gpai_model_provider", "We provide a general-purpose model"
+
+
 class Obligation(models.Model):
     """One duty the Act places on a class (or on general-purpose models), with the date it
-    applies from. Data, edited in the admin, because amendments move these dates."""
+    applies from. Data, edited in the admin, because amendments move these dates.
+
+    Which classifications it applies to: see governance.classification.obligation_applies.
+    """
 
     class Applies(models.TextChoices):
         PROVIDER = "provider", "Providers"
@@ -42,10 +62,17 @@ class Obligation(models.Model):
         max_length=12,
         choices=AiActClass.choices,
         blank=True,
-        help_text="Leave empty for obligations of general-purpose AI models.",
+        help_text="Leave empty for general-purpose model duties and for duties of every "
+        "class but the prohibited one.",
     )
     general_purpose = models.BooleanField(
         default=False, help_text="Applies because a general-purpose AI model is used."
+    )
+    trigger = models.CharField(
+        max_length=20,
+        choices=ObligationTrigger.choices,
+        blank=True,
+        help_text="Applies only when the answers show this; empty for the whole class.",
     )
     applies_to = models.CharField(max_length=8, choices=Applies.choices, default=Applies.BOTH)
     title = models.CharField(max_length=200)

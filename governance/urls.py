@@ -2,9 +2,36 @@
 
 from django.urls import path
 
-from governance.views import audit
+from governance.views import audit, classification, risks
 
 urlpatterns = [
     path("pilots/<int:pk>/audit/", audit.pilot_audit, name="governance-audit"),
     path("pilots/<int:pk>/audit.csv", audit.pilot_audit_csv, name="governance-audit-csv"),
+    path("pilots/<int:pk>/governance/", risks.governance_overview, name="governance-overview"),
+    path(
+        "pilots/<int:pk>/governance/classification/",
+        classification.classification_page,
+        name="governance-classification",
+    ),
+    path(
+        "pilots/<int:pk>/governance/classification/new/",
+        classification.classification_new,
+        name="governance-classification-new",
+    ),
+    path(
+        "pilots/<int:pk>/governance/classification/<int:classification_pk>/confirm/",
+        classification.classification_confirm_view,
+        name="governance-classification-confirm",
+    ),
+    path("pilots/<int:pk>/governance/risks/new/", risks.risk_create, name="governance-risk-create"),
+    path(
+        "pilots/<int:pk>/governance/risks/<int:risk_pk>/edit/",
+        risks.risk_edit,
+        name="governance-risk-edit",
+    ),
+    path(
+        "pilots/<int:pk>/governance/risks/<int:risk_pk>/accept/",
+        risks.risk_accept,
+        name="governance-risk-accept",
+    ),
 ]

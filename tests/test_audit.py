@@ -96,8 +96,9 @@ def test_twenty_parallel_appends_keep_one_chain(pm, playbook):
     assert broken is None and checked == AuditEvent.objects.count()
 
 
-def test_the_nightly_check_mails_administrators_when_the_chain_breaks(pm, playbook, admin_user,
-                                                                      mailoutbox):
+def test_the_nightly_check_mails_administrators_when_the_chain_breaks(
+    pm, playbook, admin_user, mailoutbox
+):
     from governance.audit import verify_audit_chain
 
     admin_user.email = "admin@example.com"

@@ -135,10 +135,10 @@ def test_ticking_from_my_work_updates_the_row_and_summary(client, owner, portfol
 
 
 # Pinned query counts. Pilot page: session, user, groups, pilot, phase runs, deliverables,
-# evidence, people for the assign menu. My work: session, user, counts, one page of
-# deliverables, evidence, groups. Pilot list: session, user, groups, business units,
-# count, one page of pilots.
-PILOT_PAGE_QUERIES = 8
+# evidence, people for the assign menu, the AI Act stop flag on the Governance tab. My
+# work: session, user, counts, one page of deliverables, evidence, groups. Pilot list:
+# session, user, groups, business units, count, one page of pilots.
+PILOT_PAGE_QUERIES = 9
 MY_WORK_QUERIES = 6
 PILOT_LIST_QUERIES = 6
 

@@ -1,0 +1,80 @@
+from django.contrib import admin
+
+from governance.models import Classification, Obligation, Risk, RiskAcceptance
+
+# --- Classification and risks -----------------------------------------------------------
+# Obligations are the one thing meant to be edited here: the Act's dates get amended.
+# Classifications, risks and acceptances are written by the services (with audit events),
+# so they are read-only in the admin.
+
+
+@admin.register(Obligation)
+class ObligationAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "title",
+        "risk_class",
+        "trigger",
+        "general_purpose",
+        "applies_to",
+        "applies_from",
+    ]
+    list_filter = ["risk_class", "trigger", "general_purpose", "applies_to"]
+    search_fields = ["reference", "title", "summary"]
+    ordering = ["applies_from", "risk_class", "order"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Classification)
+class ClassificationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pilot",
+        "risk_class",
+        "organisation_role",
+        "prepared_by",
+        "prepared_at",
+        "confirmed_by",
+        "superseded_at",
+    ]
+    list_filter = ["risk_class", "organisation_role", "uses_general_purpose_model"]
+    list_select_related = ["pilot", "prepared_by", "confirmed_by"]
+    search_fields = ["pilot__reference", "pilot__name"]
+
+
+@admin.register(Risk)
+class RiskAdmin(ReadOnlyAdmin):
+    list_display = [
+        "title",
+        "pilot",
+        "category",
+        "likelihood",
+        "impact",
+        "residual_likelihood",
+        "residual_impact",
+        "status",
+        "owner",
+    ]
+    list_filter = ["category", "status"]
+    list_select_related = ["pilot", "owner"]
+    search_fields = ["title", "pilot__reference", "pilot__name"]
+
+
+@admin.register(RiskAcceptance)
+class RiskAcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ["risk", "accepted_by", "authority", "accepted_at", "expires_on", "reopened_at"]
+    list_filter = ["authority"]
+    list_select_related = ["risk", "accepted_by"]
+    search_fields = ["risk__title", "risk__pilot__reference", "justification"]
+
+
+# --- Gates and sign-off (below) -----------------------------------------------------------
