@@ -33,6 +33,8 @@ def test_members_read_the_trail_and_filter_it_by_person_and_kind(client, history
     assert {e.verb.split(".")[0] for e in client.get(url, {"kind": "pilot"}).context["page"]} == {
         "pilot"
     }
+    done_by = dict((k, new) for k, _old, new, _had in page.context["page"][0].changes)["done_by"]
+    assert done_by == "Owner Test"  # people by name, not by id
     fragment = client.get(url, {"kind": "deliverable"}, HTTP_HX_REQUEST="true")
     assert fragment.content.decode().lstrip().startswith('<div id="events"')
 

@@ -3,6 +3,7 @@
 import json
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,9 @@ from governance.models import AuditEvent
 from pilots.exports import csv_response
 
 EVENTS_PER_PAGE = 50
+# Keys whose values are user ids in before/after; shown by name on the page.
+PERSON_KEYS = {"owner", "sponsor", "production_owner", "programme_manager", "done_by",
+               "signer", "accepted_by", "reviewer"}
 KINDS = [
     ("pilot", "Pilot"),
     ("deliverable", "Deliverables"),
@@ -57,12 +61,40 @@ def _filtered_events(request: HttpRequest, pilot):
     return form, events.order_by("-seq")
 
 
+def _attach_changes(events) -> None:
+    """Give each event `changes`: (field, before, after) rows, people shown by name,
+    looked up in one query for the whole page."""
+    ids = {
+        value
+        for event in events
+        for side in (event.before, event.after)
+        for key, value in side.items()
+        if key in PERSON_KEYS and isinstance(value, int)
+    }
+    names = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in get_user_model().objects.filter(pk__in=ids)
+    }
+
+    def shown(key, value):
+        return names.get(value, value) if key in PERSON_KEYS else value
+
+    for event in events:
+        keys = list(dict.fromkeys([*event.after, *event.before]))
+        event.changes = [
+            (key, shown(key, event.before.get(key)), shown(key, event.after.get(key)),
+             key in event.before)
+            for key in keys
+        ]
+
+
 @login_required
 @require_GET
 def pilot_audit(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     form, events = _filtered_events(request, pilot)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    _attach_changes(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
