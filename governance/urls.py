@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from governance.views import audit, classification, risks
+from governance.views import audit, classification, gates, risks
 
 urlpatterns = [
     path("pilots/<int:pk>/audit/", audit.pilot_audit, name="governance-audit"),
@@ -34,4 +34,33 @@ urlpatterns = [
         risks.risk_accept,
         name="governance-risk-accept",
     ),
+    path("pilots/<int:pk>/gates/", gates.gates_overview, name="governance-gates"),
+    path("pilots/<int:pk>/gates/<int:number>/", gates.gate_detail, name="governance-gate"),
+    path(
+        "pilots/<int:pk>/gates/<int:number>/sign/<str:slot>/",
+        gates.gate_sign,
+        name="governance-gate-sign",
+    ),
+    path(
+        "pilots/<int:pk>/gates/<int:number>/reopen/",
+        gates.gate_reopen,
+        name="governance-gate-reopen",
+    ),
+    path(
+        "pilots/<int:pk>/gates/<int:number>/draft.pdf",
+        gates.gate_draft_pdf,
+        name="governance-gate-draft",
+    ),
+    path("pilots/<int:pk>/gates/review/", gates.review_record, name="governance-review"),
+    path(
+        "pilots/<int:pk>/documents/<int:document_pk>/",
+        gates.document_download,
+        name="governance-document",
+    ),
+    path(
+        "pilots/<int:pk>/documents/<int:document_pk>/retry/",
+        gates.document_retry,
+        name="governance-document-retry",
+    ),
+    path("verify/", gates.verify, name="governance-verify"),
 ]
