@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from governance.models import Classification, Obligation, Risk, RiskAcceptance
+from governance.models import (
+    AuditEvent,
+    Classification,
+    GateReopening,
+    GateSignature,
+    GovernanceReview,
+    Obligation,
+    Risk,
+    RiskAcceptance,
+    SignOffDocument,
+)
 
 # --- Classification and risks -----------------------------------------------------------
 # Obligations are the one thing meant to be edited here: the Act's dates get amended.
@@ -78,3 +88,44 @@ class RiskAcceptanceAdmin(ReadOnlyAdmin):
 
 
 # --- Gates and sign-off (below) -----------------------------------------------------------
+
+
+@admin.register(GateSignature)
+class GateSignatureAdmin(ReadOnlyAdmin):
+    list_display = ["phase_run", "slot", "signer", "signed_at", "superseded_by"]
+    list_filter = ["slot"]
+    list_select_related = ["phase_run__pilot", "signer", "superseded_by"]
+    search_fields = ["phase_run__pilot__reference", "signer__username", "statement"]
+
+
+@admin.register(GateReopening)
+class GateReopeningAdmin(ReadOnlyAdmin):
+    list_display = ["phase_run", "reopened_by", "reopened_at", "reason"]
+    list_select_related = ["phase_run__pilot", "reopened_by"]
+
+
+@admin.register(GovernanceReview)
+class GovernanceReviewAdmin(ReadOnlyAdmin):
+    list_display = ["pilot", "reviewer", "performed_on", "conclusion", "recorded_by"]
+    list_filter = ["conclusion"]
+    list_select_related = ["pilot", "reviewer", "recorded_by"]
+
+
+@admin.register(SignOffDocument)
+class SignOffDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["phase_run", "generation", "status", "rendered_at", "sha256"]
+    list_filter = ["status"]
+    list_select_related = ["phase_run__pilot"]
+    search_fields = ["sha256", "content_sha256", "phase_run__pilot__reference"]
+    exclude = ["pdf"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Read-only: the table is append-only (a database trigger refuses changes)."""
+
+    list_display = ["seq", "occurred_at", "actor_name", "verb", "object_repr", "pilot"]
+    list_filter = ["verb"]
+    search_fields = ["verb", "object_repr", "actor_name", "hash"]
+    list_select_related = ["pilot"]
+    date_hierarchy = "occurred_at"
