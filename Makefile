@@ -30,6 +30,7 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py load_playbooks
 	DEBUG=1 $(BIN)/python manage.py load_obligations
 	DEBUG=1 $(BIN)/python manage.py load_demo
+	DEBUG=1 $(BIN)/python manage.py load_demo_governance
 	@echo "Ninety is starting on http://127.0.0.1:8000 — log in with a demo user above."
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -163,5 +163,6 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

@@ -37,3 +37,27 @@ def test_the_demo_portfolio_has_a_user_per_role_and_pilots_at_every_stage(db, ca
 
     call_command("load_demo")
     assert Pilot.objects.count() == pilots.count()
+
+
+def test_demo_governance_signs_past_gates_only_where_the_work_is_done(db, capsys):
+    from governance.models import Classification, GateSignature, Risk
+    from pilots.models import PhaseRun
+
+    call_command("load_playbooks", verbosity=0)
+    call_command("load_obligations", verbosity=0)
+    call_command("load_demo")
+    call_command("load_demo_governance")
+    signed = PhaseRun.objects.filter(state=PhaseRun.State.SIGNED_OFF)
+    assert signed.exists() and GateSignature.objects.exists()
+    for run in signed:
+        assert not Deliverable.objects.filter(phase_run=run, mandatory=True).open().exists()
+    finished = Pilot.objects.get(status=Pilot.Status.IN_PRODUCTION)
+    assert finished.phase_runs.filter(state=PhaseRun.State.SIGNED_OFF).count() == 3
+    assert Classification.objects.exists() and Risk.objects.exists()
+    today = timezone.localdate()
+    overdue_gate = PhaseRun.objects.filter(planned_end__lt=today).exclude(
+        state=PhaseRun.State.SIGNED_OFF
+    )
+    assert overdue_gate.exists()  # late pilots keep an unsigned gate
+    call_command("load_demo_governance")
+    assert "already present" in capsys.readouterr().out

@@ -17,8 +17,16 @@ from pilots.exports import csv_response
 
 EVENTS_PER_PAGE = 50
 # Keys whose values are user ids in before/after; shown by name on the page.
-PERSON_KEYS = {"owner", "sponsor", "production_owner", "programme_manager", "done_by",
-               "signer", "accepted_by", "reviewer"}
+PERSON_KEYS = {
+    "owner",
+    "sponsor",
+    "production_owner",
+    "programme_manager",
+    "done_by",
+    "signer",
+    "accepted_by",
+    "reviewer",
+}
 KINDS = [
     ("pilot", "Pilot"),
     ("deliverable", "Deliverables"),
@@ -82,8 +90,12 @@ def _attach_changes(events) -> None:
     for event in events:
         keys = list(dict.fromkeys([*event.after, *event.before]))
         event.changes = [
-            (key, shown(key, event.before.get(key)), shown(key, event.after.get(key)),
-             key in event.before)
+            (
+                key,
+                shown(key, event.before.get(key)),
+                shown(key, event.after.get(key)),
+                key in event.before,
+            )
             for key in keys
         ]
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pilots import services
-from pilots.models import Deliverable, PhaseRun, Pilot
+from pilots.models import Deliverable, Pilot
 from pilots.roles import Role
 from playbook.models import Playbook
 
@@ -212,11 +212,4 @@ class Command(BaseCommand):
         Deliverable.objects.bulk_update(
             deliverables, ["owner", "status", "done_at", "done_by"], batch_size=200
         )
-        for run in pilot.phase_runs.all():
-            if run.planned_end < today:
-                run.state = PhaseRun.State.SIGNED_OFF
-            elif run.planned_start <= today:
-                run.state = PhaseRun.State.ACTIVE
-            else:
-                run.state = PhaseRun.State.UPCOMING
-            run.save(update_fields=["state"])
+        # Phase states move through gate sign-offs (governance's load_demo_governance).
