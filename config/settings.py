@@ -8,6 +8,7 @@ product on a laptop without PostgreSQL or Redis.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -141,6 +142,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ninety <ninety@localhost>")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+# One beat runs these. Each task re-derives its work from the database.
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain-nightly": {
+        "task": "governance.verify_audit_chain",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -291,3 +291,41 @@ def test_the_pdf_fetcher_refuses_local_files_and_the_network(tmp_path):
     )
     pdf = documents.html_to_pdf(html)
     assert b"/EmbeddedFile" not in pdf and b"TOP-SECRET-CONTENT" not in pdf
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("governance-gates", []),
+        ("governance-gate", [1]),
+        ("governance-gate-draft", [1]),
+    ],
+)
+def test_gate_pages_are_for_readers_of_the_pilot(client, pilot, name, args, outsider, leader):
+    url = reverse(name, args=[pilot.pk, *args])
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(leader)
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 405
+
+
+def test_signing_writes_are_post_only_and_hidden_from_outsiders(client, pilot, outsider, pm):
+    for name, args in (
+        ("governance-gate-sign", [1, "programme_manager"]),
+        ("governance-gate-reopen", [1]),
+        ("governance-review", []),
+    ):
+        url = reverse(name, args=[pilot.pk, *args])
+        client.force_login(outsider)
+        assert client.post(url, {"statement": "x", "reason": "x"}).status_code == 404, name
+        client.force_login(pm)
+        assert client.get(url).status_code == 405, name
+
+
+def test_the_nightly_audit_check_is_scheduled():
+    from django.conf import settings
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "governance.verify_audit_chain" in tasks

@@ -165,11 +165,50 @@ def bench_launch_pilot(world) -> dict:
     return summarise(samples, queries, templates=templates)
 
 
+def _signoff_pdf(world, deliverables: int) -> dict:
+    """Render a gate's sign-off packet (gather, template, WeasyPrint), median of 5, against
+    the floor: WeasyPrint alone on the same HTML string, with the same fetcher."""
+    from governance import documents
+    from pilots import services
+
+    pilot = world.pilot_with(0)
+    run = pilot.phase_runs.select_related("phase", "pilot").get(number=1)
+    for i in range(deliverables):
+        services.deliverable_add_custom(
+            pilot=pilot,
+            phase_run=run,
+            title=f"Deliverable {i} of the sign-off benchmark",
+            dimension="data",
+            due_date=run.planned_end,
+            owner=world.pm,
+            mandatory=i % 3 == 0,
+        )
+    run.pilot = pilot
+
+    def full() -> bytes:
+        return documents.html_to_pdf(documents.packet_html(documents.packet_for(run, draft=False)))
+
+    html = documents.packet_html(documents.packet_for(run, draft=False))
+    samples = timed(full, n=5, warmup=1)
+    floor = timed(lambda: documents.html_to_pdf(html), n=5, warmup=1)
+    median, floor_ms = statistics.median(samples), statistics.median(floor)
+    return summarise(
+        samples,
+        count_queries(full),
+        floor_ms=round(floor_ms, 2),
+        ratio=round(median / floor_ms, 3),
+        deliverables=deliverables,
+        pdf_bytes=len(full()),
+    )
+
+
 FIGURES = {
     "pilot_page": bench_pilot_page,
     "my_work": bench_my_work,
     "tick": bench_tick,
     "launch_pilot": bench_launch_pilot,
+    "signoff_pdf_60": lambda world: _signoff_pdf(world, 60),
+    "signoff_pdf_300": lambda world: _signoff_pdf(world, 300),
 }
 
 
