@@ -143,8 +143,24 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Late acknowledgement: a task whose worker dies is delivered again (our tasks are
+# idempotent: rows are leased with conditional UPDATEs). One task at a time per worker
+# process, so a redelivery waits for no one else's prefetched work. Redis redelivers an
+# unacknowledged task after the visibility timeout: longer than any task runs (a PDF
+# takes seconds), short enough that a crash delays reminders by minutes, not an hour.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One beat runs these. Each task re-derives its work from the database.
 CELERY_BEAT_SCHEDULE = {
+    "scan-reminders": {
+        "task": "pilots.scan_reminders",
+        "schedule": env_int("NINETY_SCAN_SECONDS", 300),
+    },
     "verify-audit-chain-nightly": {
         "task": "governance.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
@@ -160,6 +176,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Product settings.
 NINETY_ORGANISATION = env_str("NINETY_ORGANISATION", "Ninety demo organisation")
+# The daily digest goes out from this local time (the organisation's zone).
+NINETY_DIGEST_TIME = env_str("NINETY_DIGEST_TIME", "08:00")
+# Absolute links in e-mails and calendar feeds start with this.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Optional organisation-wide Slack/Teams incoming webhook for gate and escalation events.
+NINETY_CHAT_WEBHOOK_URL = env_str("NINETY_CHAT_WEBHOOK_URL")
 # Open work due within this many days is marked "due soon".
 NINETY_DUE_SOON_DAYS = env_int("NINETY_DUE_SOON_DAYS", 7)
 

@@ -1,4 +1,7 @@
+from django.utils.functional import SimpleLazyObject
+
 from pilots.access import can_create_pilot
+from pilots.notifications_models import Notification
 from pilots.roles import role_names
 
 
@@ -7,4 +10,11 @@ def roles(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"user_roles": sorted(role_names(user)), "can_create_pilot": can_create_pilot(user)}
+    return {
+        "user_roles": sorted(role_names(user)),
+        "can_create_pilot": can_create_pilot(user),
+        # Lazy: counted (one query) only when a page shows the bell.
+        "unread_notifications": SimpleLazyObject(
+            lambda: Notification.objects.filter(user=user, read_at__isnull=True).count()
+        ),
+    }

@@ -70,6 +70,11 @@ class Pilot(models.Model):
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="pilots")
     kickoff_date = models.DateField(help_text="Day 1 of the 90 days.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INTAKE)
+    chat_webhook_url = models.URLField(
+        blank=True,
+        help_text="Optional Slack or Teams incoming webhook for gate and "
+        "escalation events of this pilot.",
+    )
     launched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +114,7 @@ class PhaseRun(models.Model):
     planned_start = models.DateField()
     planned_end = models.DateField()
     state = models.CharField(max_length=20, choices=State.choices, default=State.UPCOMING)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pilot", "number"]
@@ -264,3 +270,13 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.url or self.note[:60]
+
+
+# Reminders and notifications live in their own module; imported here so Django finds them.
+from pilots.notifications_models import (  # noqa: E402, F401
+    CalendarFeed,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    ReminderLog,
+)

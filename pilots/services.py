@@ -448,6 +448,9 @@ def phase_run_sign_off(*, phase_run: PhaseRun, actor=None) -> PhaseRun | None:
     (None after the last phase)."""
     with transaction.atomic():
         phase_run_set_state(phase_run=phase_run, state=PhaseRun.State.SIGNED_OFF, actor=actor)
+        # The reminder scan tells the team about sign-offs of the last days from this.
+        phase_run.signed_off_at = timezone.now()
+        phase_run.save(update_fields=["signed_off_at"])
         following = (
             PhaseRun.objects.select_for_update()
             .filter(pilot_id=phase_run.pilot_id, number__gt=phase_run.number)

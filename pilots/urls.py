@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pilots.views import deliverables, my_work, pilots
+from pilots.views import deliverables, my_work, notifications, pilots
 
 urlpatterns = [
     path("", pilots.home, name="home"),
@@ -43,4 +43,25 @@ urlpatterns = [
     path("my-work/", my_work.my_work, name="my-work"),
     path("my-work/<int:deliverable_pk>/tick/", my_work.my_work_tick, name="my-work-tick"),
     path("my-work/<int:deliverable_pk>/untick/", my_work.my_work_untick, name="my-work-untick"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
+    path(
+        "notifications/read-all/",
+        notifications.notifications_read_all,
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/settings/", notifications.notification_settings, name="notification-settings"
+    ),
+    path(
+        "notifications/calendar/new/",
+        notifications.calendar_feed_create,
+        name="calendar-feed-create",
+    ),
+    path(
+        "notifications/calendar/revoke/",
+        notifications.calendar_feed_revoke,
+        name="calendar-feed-revoke",
+    ),
+    path("calendar/<str:token>.ics", notifications.calendar_feed, name="calendar-feed"),
 ]

@@ -60,6 +60,11 @@ class Playbook(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived"
     )
     length_days = models.PositiveSmallIntegerField(default=90)
+    escalation_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Open work overdue by more than this many days is escalated to the "
+        "programme manager and the production owner.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PlaybookQuerySet.as_manager()

@@ -134,13 +134,14 @@ def test_ticking_from_my_work_updates_the_row_and_summary(client, owner, portfol
     assert "<strong>27</strong> open deliverables" in undo.content.decode()
 
 
-# Pinned query counts. Pilot page: session, user, groups, pilot, phase runs, deliverables,
-# evidence, people for the assign menu, the AI Act stop flag on the Governance tab. My
-# work: session, user, counts, one page of deliverables, evidence, groups. Pilot list:
-# session, user, groups, business units, count, one page of pilots.
-PILOT_PAGE_QUERIES = 9
-MY_WORK_QUERIES = 6
-PILOT_LIST_QUERIES = 6
+# Pinned query counts; every page also counts the bell's unread notifications (1).
+# Pilot page: session, user, groups, pilot, phase runs, deliverables, evidence, people for
+# the assign menu, the AI Act stop flag on the Governance tab, bell. My work: session,
+# user, counts, one page of deliverables, evidence, groups, bell. Pilot list: session,
+# user, groups, business units, count, one page of pilots, bell.
+PILOT_PAGE_QUERIES = 10
+MY_WORK_QUERIES = 7
+PILOT_LIST_QUERIES = 7
 
 
 def _queries(client, url) -> int:

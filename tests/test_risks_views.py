@@ -116,8 +116,8 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_risks(
     client.force_login(reviewer)
     url = reverse("governance-overview", args=[pilot.pk])
     client.get(url)  # warm the session
-    # session, user, groups, pilot, classification, risks, acceptances
-    with django_assert_num_queries(7):
+    # session, user, groups, pilot, classification, risks, acceptances, the bell's count
+    with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
     for n in range(8):
         risk = make_risk(pilot, pm, title=f"Risk {n}", owner=leader)
@@ -126,7 +126,7 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_risks(
         )
     with CaptureQueriesContext(connection) as captured:
         page = client.get(url)
-    assert len(captured) == 7 and page.content.decode().count('class="risk-row') == 9
+    assert len(captured) == 8 and page.content.decode().count('class="risk-row') == 9
 
 
 # --- creating and editing -----------------------------------------------------------

@@ -1,0 +1,133 @@
+"""Models of reminders and notifications, imported into pilots.models.
+
+ReminderLog is the memory of the reminder machinery: one row per (recipient, kind,
+subject, level, day), unique, claimed by the scan before anything is sent. Whoever
+inserted the row sends; a second scan, a second beat or a redelivered task finds the row
+and sends nothing. Redis only carries the messages; losing it loses nothing, because
+the next scan re-derives the work and the rows say what was already done.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class NotificationKind(models.TextChoices):
+    DIGEST = "digest", "Daily digest of my deliverables"
+    ESCALATION = "escalation", "Escalations of overdue work"
+    GATE_READY = "gate_ready", "Gates ready for signature"
+    GATE_SIGNED = "gate_signed", "Gates signed off"
+    PURGATORY = "purgatory", "Pilots stuck in purgatory"
+
+
+class ReminderLog(models.Model):
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed, will retry"
+        SKIPPED = "skipped", "Skipped (too old to matter)"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_logs"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    # What it is about: a deliverable, a phase run (gate), a pilot, or the user (digest).
+    subject_type = models.CharField(max_length=16)
+    subject_id = models.BigIntegerField()
+    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level.")
+    day = models.DateField(help_text="The local calendar day the reminder belongs to.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLAIMED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_type", "subject_id", "level", "day"],
+                name="one_reminder_per_recipient_subject_kind_day",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "claimed_at"], name="reminder_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} on {self.day}"
+
+
+class Notification(models.Model):
+    """What the bell shows: every reminder, whether or not it was also mailed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    reminder = models.OneToOneField(
+        ReminderLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["user", "read_at"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationSettings(models.Model):
+    """Which kinds a user also wants by e-mail. In-app notifications are always kept."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    digest = models.BooleanField("Daily digest", default=True)
+    escalation = models.BooleanField("Escalations", default=True)
+    gate_ready = models.BooleanField("Gate ready for signature", default=True)
+    gate_signed = models.BooleanField("Gate signed off", default=True)
+    purgatory = models.BooleanField("Pilot purgatory alerts", default=True)
+
+    def __str__(self) -> str:
+        return f"Mail settings of {self.user}"
+
+    def wants_mail(self, kind: str) -> bool:
+        return bool(getattr(self, kind))
+
+
+class CalendarFeed(models.Model):
+    """A personal iCal feed behind a secret URL. Only the token's hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_calendar_feed_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

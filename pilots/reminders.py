@@ -1,0 +1,354 @@
+"""Deadline reminders and notifications: find what is due, claim it once, send it once.
+
+The scan (every few minutes, from the beat; or `manage.py send_reminders`):
+1. derives from PostgreSQL every reminder due now: the daily digest of each owner (from
+   08:00 local time), escalations of work overdue by more than the playbook's days (once
+   per level), gates ready for signature, gates signed off in the last days, and pilots
+   in purgatory (weekly);
+2. claims each one by inserting its ReminderLog row, ON CONFLICT DO NOTHING, and learns
+   from RETURNING which rows this scan inserted: a row claimed before (by an earlier
+   scan, a parallel beat) is not returned, so it is not sent again;
+3. after commit, queues one send task per claimed row, and re-queues rows left unsent
+   (a lost Redis message, a crashed worker): the rows, not the queue, are the memory.
+
+A send task (`deliver`) leases its row with a conditional UPDATE, so two deliveries of
+the same message never both send; a reminder older than it is useful is skipped.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from pilots.models import Deliverable, PhaseRun, Pilot
+from pilots.notifications_models import NotificationKind, ReminderLog
+from pilots.purgatory import stuck_filter, with_purgatory_facts
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 1000
+# A claimed row nobody sent within this long is queued again by the next scan.
+REQUEUE_AFTER = timedelta(minutes=2)
+# How long a send task may hold a row before another delivery may take it over.
+LEASE = timedelta(minutes=2)
+# A reminder not sent this long after it was claimed is skipped rather than sent late
+# (a digest: once its day is over).
+MAX_AGE = timedelta(days=2)
+GATE_SIGNED_WINDOW = timedelta(days=7)
+ESCALATION_LEVELS = (1, 2, 4)  # overdue by more than N, 2N, 4N days
+
+
+@dataclass(frozen=True)
+class Due:
+    recipient_id: int
+    kind: str
+    subject_type: str
+    subject_id: int
+    level: int
+    day: date
+
+
+def digest_time() -> time:
+    hours, minutes = settings.NINETY_DIGEST_TIME.split(":")
+    return time(int(hours), int(minutes))
+
+
+def escalation_level(days_overdue: int, escalation_days: int) -> int:
+    """0 while within the grace days; then 1, 2, 3 past N, 2N and 4N days."""
+    return sum(days_overdue > factor * escalation_days for factor in ESCALATION_LEVELS)
+
+
+def find_due(now: datetime) -> Iterator[Due]:
+    """Every reminder due at `now`, derived from the database in a fixed number of queries."""
+    today = timezone.localdate(now)
+    if timezone.localtime(now).time() >= digest_time():
+        yield from _digests(today)
+    yield from _escalations(today)
+    yield from _gates_ready(today)
+    yield from _gates_signed(now)
+    yield from _purgatory(today)
+
+
+def digest_items(owner_id: int, today: date) -> dict[str, list[Deliverable]]:
+    """An owner's digest: due in 7 days, tomorrow, today, and overdue (empty: no digest)."""
+    rows = (
+        Deliverable.objects.open()
+        .filter(owner_id=owner_id, pilot__status=Pilot.Status.ACTIVE)
+        .filter(Q(due_date__lte=today + timedelta(days=1)) | Q(due_date=today + timedelta(days=7)))
+        .select_related("pilot")
+        .order_by("due_date", "pilot__reference", "pk")
+    )
+    buckets: dict[str, list[Deliverable]] = {
+        "overdue": [],
+        "today": [],
+        "tomorrow": [],
+        "in_7_days": [],
+    }
+    for item in rows:
+        if item.due_date < today:
+            buckets["overdue"].append(item)
+        elif item.due_date == today:
+            buckets["today"].append(item)
+        elif item.due_date == today + timedelta(days=1):
+            buckets["tomorrow"].append(item)
+        else:
+            buckets["in_7_days"].append(item)
+    return buckets
+
+
+def _digests(today: date) -> Iterator[Due]:
+    owners = (
+        Deliverable.objects.open()
+        .filter(pilot__status=Pilot.Status.ACTIVE, owner__isnull=False, owner__is_active=True)
+        .filter(Q(due_date__lte=today + timedelta(days=1)) | Q(due_date=today + timedelta(days=7)))
+        .order_by()
+        .values_list("owner_id", flat=True)
+        .distinct()
+    )
+    for owner_id in owners.iterator(chunk_size=5000):
+        yield Due(owner_id, NotificationKind.DIGEST, "user", owner_id, 0, today)
+
+
+def _escalations(today: date) -> Iterator[Due]:
+    rows = (
+        Deliverable.objects.open()
+        .filter(pilot__status=Pilot.Status.ACTIVE, due_date__lt=today - timedelta(days=1))
+        .order_by()
+        .values_list(
+            "pk",
+            "due_date",
+            "pilot__playbook__escalation_days",
+            "pilot__programme_manager_id",
+            "pilot__production_owner_id",
+        )
+    )
+    for pk, due, grace, manager, production_owner in rows.iterator(chunk_size=5000):
+        level = escalation_level((today - due).days, grace)
+        if not level:
+            continue
+        for recipient in {manager, production_owner} - {None}:
+            # The due date in the key: moving the date starts a new escalation cycle.
+            yield Due(recipient, NotificationKind.ESCALATION, "deliverable", pk, level, due)
+
+
+def _gates_ready(today: date) -> Iterator[Due]:
+    runs = (
+        PhaseRun.objects.filter(pilot__status=Pilot.Status.ACTIVE)
+        .exclude(state=PhaseRun.State.SIGNED_OFF)
+        .annotate(
+            mandatory=Count("deliverables", filter=Q(deliverables__mandatory=True)),
+            open_mandatory=Count(
+                "deliverables",
+                filter=Q(
+                    deliverables__mandatory=True, deliverables__status__in=("todo", "in_progress")
+                ),
+            ),
+        )
+        .filter(mandatory__gt=0, open_mandatory=0)
+        .values_list(
+            "pk", "planned_end", "pilot__programme_manager_id", "pilot__production_owner_id"
+        )
+    )
+    for pk, planned_end, manager, production_owner in runs:
+        for recipient in {manager, production_owner} - {None}:
+            yield Due(recipient, NotificationKind.GATE_READY, "phase_run", pk, 0, planned_end)
+
+
+def _gates_signed(now: datetime) -> Iterator[Due]:
+    runs = list(
+        PhaseRun.objects.filter(
+            state=PhaseRun.State.SIGNED_OFF, signed_off_at__gte=now - GATE_SIGNED_WINDOW
+        ).values_list(
+            "pk",
+            "pilot_id",
+            "signed_off_at",
+            "pilot__programme_manager_id",
+            "pilot__sponsor_id",
+            "pilot__production_owner_id",
+        )
+    )
+    if not runs:
+        return
+    owners = defaultdict(set)
+    for pilot_id, owner_id in (
+        Deliverable.objects.filter(pilot_id__in={r[1] for r in runs}, owner__isnull=False)
+        .order_by()
+        .values_list("pilot_id", "owner_id")
+        .distinct()
+    ):
+        owners[pilot_id].add(owner_id)
+    for pk, pilot_id, signed_at, *people in runs:
+        day = timezone.localdate(signed_at)
+        for recipient in (set(people) | owners[pilot_id]) - {None}:
+            yield Due(recipient, NotificationKind.GATE_SIGNED, "phase_run", pk, 0, day)
+
+
+def _purgatory(today: date) -> Iterator[Due]:
+    week = today - timedelta(days=today.weekday())  # at most one alert a week per pilot
+    stuck = with_purgatory_facts(Pilot.objects.all(), today).filter(stuck_filter(today))
+    for pk, sponsor, manager in stuck.values_list("pk", "sponsor_id", "programme_manager_id"):
+        for recipient in {sponsor, manager} - {None}:
+            yield Due(recipient, NotificationKind.PURGATORY, "pilot", pk, 0, week)
+
+
+def claim(dues: Iterable[Due]) -> list[int]:
+    """Insert the rows not claimed before; return the ids of those this call inserted."""
+    claimed: list[int] = []
+    batch: list[Due] = []
+    for due in dues:
+        batch.append(due)
+        if len(batch) >= CLAIM_BATCH:
+            claimed += _insert_claims(batch)
+            batch = []
+    if batch:
+        claimed += _insert_claims(batch)
+    return claimed
+
+
+def _insert_claims(batch: list[Due]) -> list[int]:
+    table = ReminderLog._meta.db_table
+    now = timezone.now()
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(batch))
+    params: list = []
+    for due in batch:
+        params += [
+            due.recipient_id,
+            due.kind,
+            due.subject_type,
+            due.subject_id,
+            due.level,
+            due.day,
+            ReminderLog.Status.CLAIMED,
+            now,
+        ]
+    # Only the table name (from the model) is formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} (recipient_id, kind, subject_type, subject_id, level, day, "  # noqa: S608
+        f"status, attempts, last_error, claimed_at) VALUES {values} "
+        "ON CONFLICT (recipient_id, kind, subject_type, subject_id, level, day) DO NOTHING "
+        "RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass
+class ScanResult:
+    due: int
+    claimed: int
+    requeued: int
+
+
+def scan(now: datetime | None = None, *, send: bool = True) -> ScanResult:
+    """Claim what is due and, after commit, queue its sending (see the module docstring)."""
+    from pilots.tasks import send_reminder
+
+    now = now or timezone.now()
+    counter = {"due": 0}
+
+    def counted(dues):
+        for due in dues:
+            counter["due"] += 1
+            yield due
+
+    with transaction.atomic():
+        claimed = claim(counted(find_due(now)))
+        stale = list(
+            ReminderLog.objects.filter(
+                Q(
+                    status__in=[ReminderLog.Status.CLAIMED, ReminderLog.Status.FAILED],
+                    claimed_at__lt=now - REQUEUE_AFTER,
+                )
+                | Q(status=ReminderLog.Status.SENDING, lease_until__lt=now)
+            )
+            .exclude(pk__in=claimed)
+            .values_list("pk", flat=True)[:10000]
+        )
+        if send:
+            ids = claimed + stale
+            transaction.on_commit(lambda: [send_reminder.delay(pk) for pk in ids])
+    return ScanResult(due=counter["due"], claimed=len(claimed), requeued=len(stale))
+
+
+def pending_preview(now: datetime) -> list[Due]:
+    """What a scan at `now` would claim (dry run): due and not claimed before."""
+    dues = list(find_due(now))
+    if not dues:
+        return []
+    days = {d.day for d in dues}
+    known = set(
+        ReminderLog.objects.filter(day__in=days).values_list(
+            "recipient_id", "kind", "subject_type", "subject_id", "level", "day"
+        )
+    )
+    return [
+        d
+        for d in dues
+        if (d.recipient_id, d.kind, d.subject_type, d.subject_id, d.level, d.day) not in known
+    ]
+
+
+def too_old(row: ReminderLog, now: datetime) -> bool:
+    if row.kind == NotificationKind.DIGEST:
+        return row.day < timezone.localdate(now)
+    return now - row.claimed_at > MAX_AGE
+
+
+def _lease(log_id: int, now: datetime) -> ReminderLog | None:
+    """Take the row for sending, unless it is sent or another delivery holds it."""
+    takeable = Q(status__in=[ReminderLog.Status.CLAIMED, ReminderLog.Status.FAILED]) | Q(
+        status=ReminderLog.Status.SENDING, lease_until__lt=now
+    )
+    from django.db.models import F
+
+    taken = ReminderLog.objects.filter(takeable, pk=log_id).update(
+        status=ReminderLog.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
+    )
+    if not taken:
+        return None
+    return ReminderLog.objects.select_related("recipient").get(pk=log_id)
+
+
+def deliver(log_id: int, now: datetime | None = None) -> str:
+    """Send one claimed reminder (in the app, and by mail if the recipient wants it).
+
+    Returns what happened: "sent", "skipped" (too old, or nothing left to say) or
+    "not mine" (sent already, or another delivery holds it). Raises on a mail failure,
+    after recording it, so the task retries with backoff.
+    """
+    from pilots import notifications
+
+    now = now or timezone.now()
+    row = _lease(log_id, now)
+    if row is None:
+        return "not mine"
+    if too_old(row, now):
+        _finish(row, ReminderLog.Status.SKIPPED, "too old to matter")
+        return "skipped"
+    message = notifications.compose(row, now)
+    if message is None:
+        _finish(row, ReminderLog.Status.SKIPPED, "nothing to say any more")
+        return "skipped"
+    try:
+        notifications.deliver_message(row, message)
+    except Exception as exc:
+        _finish(row, ReminderLog.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    _finish(row, ReminderLog.Status.SENT, "")
+    return "sent"
+
+
+def _finish(row: ReminderLog, status: str, note: str) -> None:
+    ReminderLog.objects.filter(pk=row.pk).update(
+        status=status,
+        last_error=note,
+        lease_until=None,
+        sent_at=timezone.now() if status == ReminderLog.Status.SENT else None,
+    )
