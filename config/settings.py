@@ -180,6 +180,10 @@ NINETY_ORGANISATION = env_str("NINETY_ORGANISATION", "Ninety demo organisation")
 NINETY_DIGEST_TIME = env_str("NINETY_DIGEST_TIME", "08:00")
 # Absolute links in e-mails and calendar feeds start with this.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminder delivery: a claimed reminder not sent after REQUEUE seconds is queued again by
+# the next scan; a send holds its reminder for at most LEASE seconds.
+NINETY_REMINDER_REQUEUE_SECONDS = env_int("NINETY_REMINDER_REQUEUE_SECONDS", 120)
+NINETY_REMINDER_LEASE_SECONDS = env_int("NINETY_REMINDER_LEASE_SECONDS", 120)
 # Optional organisation-wide Slack/Teams incoming webhook for gate and escalation events.
 NINETY_CHAT_WEBHOOK_URL = env_str("NINETY_CHAT_WEBHOOK_URL")
 # Open work due within this many days is marked "due soon".

@@ -33,10 +33,18 @@ from pilots.purgatory import stuck_filter, with_purgatory_facts
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 1000
-# A claimed row nobody sent within this long is queued again by the next scan.
-REQUEUE_AFTER = timedelta(minutes=2)
-# How long a send task may hold a row before another delivery may take it over.
-LEASE = timedelta(minutes=2)
+
+
+def requeue_after() -> timedelta:
+    """A claimed row nobody sent within this long is queued again by the next scan."""
+    return timedelta(seconds=settings.NINETY_REMINDER_REQUEUE_SECONDS)
+
+
+def lease() -> timedelta:
+    """How long a send task may hold a row before another delivery may take it over."""
+    return timedelta(seconds=settings.NINETY_REMINDER_LEASE_SECONDS)
+
+
 # A reminder not sent this long after it was claimed is skipped rather than sent late
 # (a digest: once its day is over).
 MAX_AGE = timedelta(days=2)
@@ -264,7 +272,7 @@ def scan(now: datetime | None = None, *, send: bool = True) -> ScanResult:
             ReminderLog.objects.filter(
                 Q(
                     status__in=[ReminderLog.Status.CLAIMED, ReminderLog.Status.FAILED],
-                    claimed_at__lt=now - REQUEUE_AFTER,
+                    claimed_at__lt=now - requeue_after(),
                 )
                 | Q(status=ReminderLog.Status.SENDING, lease_until__lt=now)
             )
@@ -309,7 +317,7 @@ def _lease(log_id: int, now: datetime) -> ReminderLog | None:
     from django.db.models import F
 
     taken = ReminderLog.objects.filter(takeable, pk=log_id).update(
-        status=ReminderLog.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
+        status=ReminderLog.Status.SENDING, lease_until=now + lease(), attempts=F("attempts") + 1
     )
     if not taken:
         return None

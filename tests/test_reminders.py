@@ -1,0 +1,300 @@
+"""Reminder rules with frozen time: digest buckets, escalation levels, gate and purgatory
+notices, opt-outs, nothing-to-say, exactly-once claiming and DST weekends."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import transaction
+
+from pilots import reminders, services
+from pilots.models import Deliverable, Pilot
+from pilots.notifications_models import (
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    ReminderLog,
+)
+from tests.conftest import build_pilot
+
+AMS = ZoneInfo("Europe/Amsterdam")
+KICKOFF = date(2026, 3, 2)
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=AMS)
+
+
+@pytest.fixture
+def team(pm, owner, production_owner, sponsor):
+    for user in (pm, owner, production_owner, sponsor):
+        user.email = f"{user.username}@example.com"
+        user.save(update_fields=["email"])
+    return {"pm": pm, "owner": owner, "po": production_owner, "sponsor": sponsor}
+
+
+@pytest.fixture
+def running(team, playbook):
+    """A launched pilot whose deliverables all belong to `owner`, none done."""
+    pilot = build_pilot(
+        programme_manager=team["pm"],
+        playbook=playbook,
+        sponsor=team["sponsor"],
+        production_owner=team["po"],
+    )
+    ids = list(pilot.deliverables.values_list("pk", flat=True))
+    services.deliverables_assign(pilot=pilot, deliverable_ids=ids, owner=team["owner"])
+    return pilot
+
+
+def run_scan(moment: datetime, capture) -> reminders.ScanResult:
+    """Scan at `moment` and deliver what it queued, as the worker would (eagerly)."""
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        return reminders.scan(moment)
+
+
+def mails_of(mailoutbox, kind_word: str) -> list:
+    return [m for m in mailoutbox if kind_word in m.subject]
+
+
+def test_the_digest_lists_due_in_a_week_tomorrow_today_and_overdue(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    first = running.deliverables.get(title="Foundation activity 1")  # due day 7
+    day = first.due_date
+    run_scan(at(day, 7, 55), django_capture_on_commit_callbacks)
+    assert not ReminderLog.objects.filter(kind=NotificationKind.DIGEST).exists()  # before 08:00
+    run_scan(at(day, 8, 0), django_capture_on_commit_callbacks)
+    digest = mails_of(mailoutbox, "Your deliverables")
+    assert len(digest) == 1 and digest[0].to == ["owner@example.com"]
+    body = digest[0].body
+    assert "DUE TODAY" in body and "Foundation activity 1" in body
+    assert "DUE IN A WEEK" in body and "Foundation activity 2" in body  # due day 14
+    assert "Choose which mail Ninety sends you" in body
+    html = digest[0].alternatives[0][0]
+    assert "Foundation activity 1" in html and "<html" in html
+    run_scan(at(day + timedelta(days=1), 9), django_capture_on_commit_callbacks)
+    tomorrow_or_overdue = mails_of(mailoutbox, "Your deliverables")[-1].body
+    assert "OVERDUE" in tomorrow_or_overdue
+
+
+def test_nothing_to_say_sends_nothing(running, mailoutbox, django_capture_on_commit_callbacks):
+    run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)  # day 3
+    assert mailoutbox == [] and not ReminderLog.objects.exists()
+
+
+def test_scanning_twice_sends_one_digest(running, mailoutbox, django_capture_on_commit_callbacks):
+    day = KICKOFF + timedelta(days=6)
+    first = run_scan(at(day, 8, 5), django_capture_on_commit_callbacks)
+    second = run_scan(at(day, 8, 10), django_capture_on_commit_callbacks)
+    assert first.claimed == 1 and second.claimed == 0
+    assert len(mails_of(mailoutbox, "Your deliverables")) == 1
+
+
+def test_an_opted_out_owner_gets_the_bell_but_no_mail(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    NotificationSettings.objects.create(user=team["owner"], digest=False)
+    run_scan(at(KICKOFF + timedelta(days=6)), django_capture_on_commit_callbacks)
+    assert mails_of(mailoutbox, "Your deliverables") == []
+    assert Notification.objects.get(user=team["owner"]).kind == NotificationKind.DIGEST
+
+
+def test_escalation_after_the_grace_days_once_per_level(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    item = running.deliverables.get(title="Foundation activity 1")
+    due = item.due_date
+    run_scan(at(due + timedelta(days=3)), django_capture_on_commit_callbacks)
+    assert mails_of(mailoutbox, "days overdue") == []  # 3 days: within the grace
+    run_scan(at(due + timedelta(days=4)), django_capture_on_commit_callbacks)
+    first = mails_of(mailoutbox, "“Foundation activity 1” is 4 days overdue")
+    assert sorted(m.to[0] for m in first) == ["pm@example.com", "prodowner@example.com"]
+    run_scan(at(due + timedelta(days=5)), django_capture_on_commit_callbacks)
+    assert len(mails_of(mailoutbox, "“Foundation activity 1” is")) == 2  # same level: nothing
+    run_scan(at(due + timedelta(days=7)), django_capture_on_commit_callbacks)
+    assert len(mails_of(mailoutbox, "“Foundation activity 1” is 7 days overdue")) == 2
+    levels = set(
+        ReminderLog.objects.filter(kind="escalation", subject_id=item.pk).values_list(
+            "level", flat=True
+        )
+    )
+    assert levels == {1, 2}
+
+
+def test_escalation_days_come_from_the_playbook(
+    running, mailoutbox, django_capture_on_commit_callbacks
+):
+    running.playbook.escalation_days = 10
+    running.playbook.save(update_fields=["escalation_days"])
+    due = running.deliverables.get(title="Foundation activity 1").due_date
+    run_scan(at(due + timedelta(days=5)), django_capture_on_commit_callbacks)
+    assert mails_of(mailoutbox, "days overdue") == []
+
+
+def test_a_gate_ready_for_signature_tells_its_signers_once(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    run = running.phase_runs.get(number=1)
+    for item in running.deliverables.filter(phase_run=run, mandatory=True):
+        services.deliverable_set_done(
+            deliverable=item, actor=team["pm"], done=True, expected_version=None
+        )
+    for _ in range(2):
+        run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)
+    ready = mails_of(mailoutbox, "ready for signature")
+    assert sorted(m.to[0] for m in ready) == ["pm@example.com", "prodowner@example.com"]
+
+
+def test_a_signed_gate_tells_the_team(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    run = running.phase_runs.get(number=1)
+    with time_machine.travel(at(KICKOFF + timedelta(days=29)), tick=False):
+        services.phase_run_sign_off(phase_run=run, actor=team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=29), 10), django_capture_on_commit_callbacks)
+    signed = mails_of(mailoutbox, "phase is signed off")
+    assert sorted(m.to[0] for m in signed) == [
+        "owner@example.com",
+        "pm@example.com",
+        "prodowner@example.com",
+        "sponsor@example.com",
+    ]
+
+
+def test_purgatory_alerts_the_sponsor_and_manager_once_a_week(
+    team, playbook, mailoutbox, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(at(KICKOFF), tick=False):
+        build_pilot(programme_manager=team["pm"], playbook=playbook, sponsor=team["sponsor"])
+    monday = KICKOFF + timedelta(days=7)
+    run_scan(at(monday), django_capture_on_commit_callbacks)
+    run_scan(at(monday + timedelta(days=3)), django_capture_on_commit_callbacks)
+    stuck = mails_of(mailoutbox, "is stuck")
+    assert sorted(m.to[0] for m in stuck) == ["pm@example.com", "sponsor@example.com"]
+    assert "No production owner" in stuck[0].body
+    run_scan(at(monday + timedelta(days=7)), django_capture_on_commit_callbacks)
+    assert len(mails_of(mailoutbox, "is stuck")) == 4  # the next week: once more
+
+
+def test_paused_pilots_send_nothing(running, mailoutbox, django_capture_on_commit_callbacks):
+    Pilot.objects.filter(pk=running.pk).update(status=Pilot.Status.PAUSED)
+    run_scan(at(KICKOFF + timedelta(days=20)), django_capture_on_commit_callbacks)
+    assert mailoutbox == []
+
+
+def test_a_rolled_back_scan_sends_nothing(running, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic(), time_machine.travel(at(KICKOFF + timedelta(days=6)), tick=False):
+            reminders.scan()
+            raise RuntimeError("the transaction fails after the claims")
+    assert mailoutbox == [] and not ReminderLog.objects.exists()
+
+
+def test_a_delivery_takes_its_row_once(running, mailoutbox):
+    with time_machine.travel(at(KICKOFF + timedelta(days=6)), tick=False):
+        reminders.scan(send=False)
+        row = ReminderLog.objects.get(kind="digest")
+        assert reminders.deliver(row.pk) == "sent"
+        assert reminders.deliver(row.pk) == "not mine"
+    assert len(mailoutbox) == 1
+
+
+def test_work_claimed_but_never_sent_is_queued_again(
+    running, mailoutbox, django_capture_on_commit_callbacks
+):
+    day = KICKOFF + timedelta(days=6)
+    with time_machine.travel(at(day, 8, 1), tick=False):
+        reminders.scan(send=False)  # as if Redis lost the messages
+    assert mailoutbox == []
+    result = run_scan(at(day, 8, 10), django_capture_on_commit_callbacks)
+    assert result.claimed == 0 and result.requeued == 1 and len(mailoutbox) == 1
+
+
+def test_a_digest_too_old_to_matter_is_skipped(running, mailoutbox):
+    day = KICKOFF + timedelta(days=6)
+    with time_machine.travel(at(day, 8, 1), tick=False):
+        reminders.scan(send=False)
+    row = ReminderLog.objects.get(kind="digest")
+    with time_machine.travel(at(day + timedelta(days=1), 9), tick=False):
+        assert reminders.deliver(row.pk) == "skipped"
+    assert mailoutbox == []
+    assert ReminderLog.objects.get(pk=row.pk).status == ReminderLog.Status.SKIPPED
+
+
+@pytest.mark.parametrize("sunday", [date(2026, 3, 29), date(2026, 10, 25)])
+def test_daylight_saving_weekends_neither_skip_nor_double_a_digest(
+    team, playbook, mailoutbox, django_capture_on_commit_callbacks, sunday
+):
+    saturday, monday = sunday - timedelta(days=1), sunday + timedelta(days=1)
+    pilot = build_pilot(
+        programme_manager=team["pm"],
+        playbook=playbook,
+        production_owner=team["po"],
+        kickoff=saturday - timedelta(days=10),
+    )
+    ids = list(pilot.deliverables.values_list("pk", flat=True))
+    services.deliverables_assign(pilot=pilot, deliverable_ids=ids, owner=team["owner"])
+    Deliverable.objects.filter(pilot=pilot).update(
+        start_date=saturday - timedelta(days=10), due_date=monday + timedelta(days=30)
+    )
+    for day in (saturday, sunday, monday):  # something due on each of the three days
+        item = Deliverable.objects.filter(pilot=pilot, due_date__gt=monday).first()
+        item.due_date = day
+        item.save(update_fields=["due_date"])
+    moment = datetime(saturday.year, saturday.month, saturday.day, 6, 0, tzinfo=AMS)
+    end = moment + timedelta(days=2, hours=5)
+    while moment < end:  # every 20 minutes, as the beat would (every 5)
+        run_scan(moment, django_capture_on_commit_callbacks)
+        moment += timedelta(minutes=20)
+    digests = ReminderLog.objects.filter(kind="digest", recipient=team["owner"])
+    assert sorted(digests.values_list("day", flat=True)) == [saturday, sunday, monday]
+    assert len(mails_of(mailoutbox, "Your deliverables")) == 3
+    for log_row in digests:  # each sent at or after 08:00 local on its own day
+        local = log_row.sent_at.astimezone(AMS)
+        assert local.date() == log_row.day and local.hour >= 8
+
+
+def test_send_reminders_dry_run_lists_and_sends_nothing(running, capsys, mailoutbox):
+    day = KICKOFF + timedelta(days=6)
+    call_command("send_reminders", "--date", day.isoformat(), "--dry-run")
+    out = capsys.readouterr().out
+    assert "digest" in out and "1 reminder(s) would be sent; nothing sent" in out
+    assert mailoutbox == [] and not ReminderLog.objects.exists()
+
+
+def test_send_reminders_refuses_a_bad_date(db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("send_reminders", "--date", "24/11/2026")
+
+
+def test_the_scan_costs_the_same_queries_whatever_the_number_of_deliverables(team, playbook):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import build_playbook
+
+    def scan_queries() -> int:
+        ReminderLog.objects.all().delete()
+        with (
+            CaptureQueriesContext(connection) as captured,
+            time_machine.travel(at(KICKOFF + timedelta(days=40)), tick=False),
+        ):
+            reminders.scan(send=False)
+        return len(captured)
+
+    build_pilot(programme_manager=team["pm"], playbook=playbook, production_owner=team["po"])
+    small = scan_queries()
+    big = build_pilot(
+        programme_manager=team["pm"],
+        playbook=build_playbook(20, slug="big"),
+        production_owner=team["po"],
+        name="Big",
+    )
+    ids = list(big.deliverables.values_list("pk", flat=True))
+    services.deliverables_assign(pilot=big, deliverable_ids=ids, owner=team["owner"])
+    assert scan_queries() == small
