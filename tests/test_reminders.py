@@ -186,10 +186,15 @@ def test_paused_pilots_send_nothing(running, mailoutbox, django_capture_on_commi
 
 
 def test_a_rolled_back_scan_sends_nothing(running, mailoutbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic(), time_machine.travel(at(KICKOFF + timedelta(days=6)), tick=False):
-            reminders.scan()
-            raise RuntimeError("the transaction fails after the claims")
+    moment = at(KICKOFF + timedelta(days=6))
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        time_machine.travel(moment, tick=False),
+    ):
+        reminders.scan()
+        raise RuntimeError("the transaction fails after the claims")
     assert mailoutbox == [] and not ReminderLog.objects.exists()
 
 
