@@ -303,3 +303,41 @@ def test_the_scan_costs_the_same_queries_whatever_the_number_of_deliverables(tea
     ids = list(big.deliverables.values_list("pk", flat=True))
     services.deliverables_assign(pilot=big, deliverable_ids=ids, owner=team["owner"])
     assert scan_queries() == small
+
+
+def test_escalations_also_go_to_the_pilots_chat_once(
+    running, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    import json
+    import urllib.request
+
+    posted = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def fake_urlopen(request, timeout):  # the network edge, and only it
+        posted.append((request.full_url, json.loads(request.data)))
+        return Response()
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    Pilot.objects.filter(pk=running.pk).update(
+        chat_webhook_url="https://hooks.example.com/services/T000/B000"
+    )
+    due = running.deliverables.get(title="Foundation activity 1").due_date
+    run_scan(at(due + timedelta(days=4)), django_capture_on_commit_callbacks)
+    escalations = [p for p in posted if "days overdue" in p[1]["text"]]
+    assert len(escalations) == 1  # one post per event, though two people were mailed
+    assert escalations[0][0] == "https://hooks.example.com/services/T000/B000"
+    assert "/pilots/" in escalations[0][1]["text"]
+
+
+def test_the_digest_links_each_deliverable(running, mailoutbox, django_capture_on_commit_callbacks):
+    item = running.deliverables.get(title="Foundation activity 1")
+    run_scan(at(item.due_date), django_capture_on_commit_callbacks)
+    html = mails_of(mailoutbox, "Your deliverables")[0].alternatives[0][0]
+    assert f"/pilots/{running.pk}/#deliverable-{item.pk}" in html
