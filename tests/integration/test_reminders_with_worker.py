@@ -51,9 +51,21 @@ def broker(settings):
     previous = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = BROKER
+    _forget_connections()
     yield client
     celery_app.conf.task_always_eager, celery_app.conf.broker_url = previous
+    _forget_connections()
     client.flushdb()
+
+
+def _forget_connections() -> None:
+    """Make the app connect anew with the broker URL now configured: a producer pool made
+    earlier in the session would still point at the old (default) broker."""
+    from kombu import pools
+
+    pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ from pilots.models import PhaseRun, Pilot
 
 User = get_user_model()
 
-# reference -> the answers that differ from "no" (and the class they lead to)
+# Demo pilot name -> the answers that differ from "no" (and the class they lead to).
 CLASSIFIED = {
-    "P-001": {"interacts_with_people": True},  # limited: chatbot duty
-    "P-003": {"essential_services": True, "profiles_people": True},  # high risk: credit
-    "P-004": {},  # minimal
-    "P-007": {"essential_services": True, "profiles_people": True},
-    "P-010": {},
+    "Claims triage assistant": {"interacts_with_people": True},  # limited: chatbot duty
+    "Churn early warning": {"essential_services": True, "profiles_people": True},  # high
+    "Contract clause search": {},  # minimal
+    "Fraud scoring refresh": {"essential_services": True, "profiles_people": True},
+    "Maintenance prediction": {},
 }
 RISKS = [
     (
@@ -70,14 +70,16 @@ class Command(BaseCommand):
             raise CommandError("Run `manage.py load_demo` first.")
         today = timezone.localdate()
         signed = 0
-        pilots = Pilot.objects.exclude(status=Pilot.Status.INTAKE).select_related(
-            "programme_manager", "production_owner"
+        pilots = (
+            Pilot.objects.exclude(status=Pilot.Status.INTAKE)
+            .select_related("programme_manager", "production_owner")
+            .order_by("pk")
         )
-        for pilot in pilots:
+        for index, pilot in enumerate(pilots):
             signed += self._sign_past_gates(pilot, today)
-            if pilot.reference in CLASSIFIED:
-                self._classify(pilot, CLASSIFIED[pilot.reference], reviewer)
-            if pilot.status == Pilot.Status.ACTIVE and pilot.pk % 2:
+            if pilot.name in CLASSIFIED:
+                self._classify(pilot, CLASSIFIED[pilot.name], reviewer)
+            if pilot.status == Pilot.Status.ACTIVE and index % 2 == 0:
                 self._risks(pilot, reviewer)
         self.stdout.write(self.style.SUCCESS(f"Demo governance: {signed} gates signed off."))
 
