@@ -7,4 +7,6 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         # Listen to the pilots app's state changes (it cannot import us).
-        from governance import receivers  # noqa: F401
+        from governance import facets, receivers  # noqa: F401
+
+        facets.register()

@@ -2,7 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from pilots.access import can_create_pilot
 from pilots.notifications_models import Notification
-from pilots.roles import role_names
+from pilots.roles import reads_every_pilot, role_names
 
 
 def roles(request) -> dict:
@@ -13,6 +13,7 @@ def roles(request) -> dict:
     return {
         "user_roles": sorted(role_names(user)),
         "can_create_pilot": can_create_pilot(user),
+        "sees_portfolio": reads_every_pilot(user),
         # Lazy: counted (one query) only when a page shows the bell.
         "unread_notifications": SimpleLazyObject(
             lambda: Notification.objects.filter(user=user, read_at__isnull=True).count()

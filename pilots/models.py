@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from playbook.models import DeliverableKind, DeliverableTemplate, Dimension, Phase, Playbook
@@ -29,6 +29,31 @@ class PilotQuerySet(models.QuerySet):
             overdue_count=_count(deliverables.filter(status__in=OPEN_STATUSES, due_date__lt=today)),
             current_phase_number=Subquery(current_run.values("number")[:1]),
             current_phase_name=Subquery(current_run.values("name")[:1]),
+        )
+
+    def for_portfolio(self) -> "PilotQuerySet":
+        """The portfolio's read of pilots: one row each, with its people, its 12-month
+        production cost, its latest KPI reading and the facets other apps register, each a
+        scalar subquery (no JOIN that multiplies rows).
+
+        `pilots.portfolio.rows` adds the two aggregates (deliverable counts, phase runs)
+        and judges each row; see that module for the rules.
+        """
+        from pilots import portfolio
+
+        cost = (
+            CostLine.objects.filter(pilot=OuterRef("pk"))
+            .order_by()
+            .values("pilot")
+            .annotate(total=Sum("annual_cost"))
+            .values("total")
+        )
+        latest = KpiReading.objects.filter(pilot=OuterRef("pk")).order_by("-taken_on", "-pk")
+        return self.select_related("programme_manager", "production_owner").annotate(
+            cost_12m=Subquery(cost, output_field=models.DecimalField()),
+            latest_reading=Subquery(latest.values("value")[:1]),
+            latest_reading_on=Subquery(latest.values("taken_on")[:1]),
+            **portfolio.facet_annotations(),
         )
 
 
@@ -75,6 +100,12 @@ class Pilot(models.Model):
         help_text="Optional Slack or Teams incoming webhook for gate and "
         "escalation events of this pilot.",
     )
+    # The production success metric: a business outcome, not a test-set score.
+    success_metric = models.CharField(max_length=160, blank=True)
+    success_unit = models.CharField(max_length=24, blank=True)
+    success_baseline = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    success_target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    success_target_date = models.DateField(null=True, blank=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -83,7 +114,11 @@ class Pilot(models.Model):
 
     class Meta:
         ordering = ["reference"]
-        indexes = [models.Index(fields=["status", "business_unit"])]
+        indexes = [
+            models.Index(fields=["status", "business_unit"]),
+            # The portfolio and the pilot list filter by business unit alone.
+            models.Index(fields=["business_unit"], name="pilot_business_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"
@@ -272,7 +307,8 @@ class Evidence(models.Model):
         return self.url or self.note[:60]
 
 
-# Reminders and notifications live in their own module; imported here so Django finds them.
+# Reminders, notifications and value live in their own modules; imported here so Django
+# finds them.
 from pilots.notifications_models import (  # noqa: E402, F401
     CalendarFeed,
     Notification,
@@ -280,3 +316,4 @@ from pilots.notifications_models import (  # noqa: E402, F401
     NotificationSettings,
     ReminderLog,
 )
+from pilots.value_models import CostCategory, CostLine, KpiReading  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pilots.views import deliverables, my_work, notifications, pilots
+from pilots.views import deliverables, my_work, notifications, pilots, portfolio
 
 urlpatterns = [
     path("", pilots.home, name="home"),
@@ -40,6 +40,10 @@ urlpatterns = [
         deliverables.deliverable_reopen,
         name="deliverable-reopen",
     ),
+    path("portfolio/", portfolio.portfolio_page, name="portfolio"),
+    path("portfolio/export.csv", portfolio.portfolio_csv, name="portfolio-csv"),
+    path("portfolio/export.xlsx", portfolio.portfolio_xlsx, name="portfolio-xlsx"),
+    path("portfolio/report.pdf", portfolio.portfolio_pdf, name="portfolio-pdf"),
     path("my-work/", my_work.my_work, name="my-work"),
     path("my-work/<int:deliverable_pk>/tick/", my_work.my_work_tick, name="my-work-tick"),
     path("my-work/<int:deliverable_pk>/untick/", my_work.my_work_untick, name="my-work-untick"),

@@ -21,7 +21,7 @@ from pilots.access import (
 from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
 from pilots.models import Deliverable, Pilot
 from pilots.plan import build_plan, day_label
-from pilots.roles import reads_every_pilot
+from pilots.roles import Role, reads_every_pilot, role_names
 
 PILOTS_PER_PAGE = 25
 
@@ -29,6 +29,10 @@ PILOTS_PER_PAGE = 25
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Leadership lands on the portfolio, the programme office on the pilot list, everyone
+    else on their own work."""
+    if Role.LEADERSHIP in role_names(request.user):
+        return redirect("portfolio")
     if reads_every_pilot(request.user):
         return redirect("pilot-list")
     return redirect("my-work")

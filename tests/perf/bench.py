@@ -202,6 +202,154 @@ def _signoff_pdf(world, deliverables: int) -> dict:
     )
 
 
+# --- portfolio: 1,000 pilots x ~45 deliverables ------------------------------------------
+
+PORTFOLIO_REQUESTS = 40
+
+# The same per-pilot numbers as `Pilot.objects.for_portfolio`, written by hand: deliverable
+# counts, gate and phase facts, cost, latest reading, AI Act class and the people's names,
+# for every pilot, fetched into Python. The page's floor.
+FLOOR_SQL = """
+WITH d AS (
+  SELECT pilot_id,
+         count(*) AS total,
+         count(*) FILTER (WHERE status IN ('done', 'waived')) AS closed,
+         count(*) FILTER (WHERE status IN ('todo', 'in_progress') AND due_date < %(today)s)
+           AS overdue,
+         count(*) FILTER (WHERE status IN ('todo', 'in_progress') AND mandatory
+                          AND due_date < %(late)s) AS late_mandatory,
+         count(*) FILTER (WHERE status IN ('todo', 'in_progress') AND owner_id IS NULL
+                          AND due_date <= %(soon)s) AS unowned_soon,
+         max(done_at) AS last_done
+  FROM pilots_deliverable GROUP BY pilot_id
+), r AS (
+  SELECT pilot_id,
+         max(number) FILTER (WHERE planned_start <= %(today)s) AS current_phase,
+         min(number) FILTER (WHERE state <> 'signed_off') AS next_gate,
+         bool_or(state <> 'signed_off' AND planned_end < %(today)s) AS overrun,
+         max(planned_end) AS plan_end
+  FROM pilots_phaserun GROUP BY pilot_id
+), c AS (
+  SELECT pilot_id, sum(annual_cost) AS cost FROM pilots_costline GROUP BY pilot_id
+), k AS (
+  SELECT DISTINCT ON (pilot_id) pilot_id, value, taken_on
+  FROM pilots_kpireading ORDER BY pilot_id, taken_on DESC, id DESC
+)
+SELECT p.id, p.reference, p.name, p.business_unit, p.status, p.kickoff_date,
+       po.first_name, po.last_name, pm.first_name, pm.last_name,
+       p.success_metric, p.success_baseline, p.success_target,
+       d.total, d.closed, d.overdue, d.late_mandatory, d.unowned_soon, d.last_done,
+       r.current_phase, r.next_gate, ng.name, ng.planned_end, r.overrun, r.plan_end,
+       c.cost, k.value, k.taken_on, g.risk_class
+FROM pilots_pilot p
+LEFT JOIN auth_user po ON po.id = p.production_owner_id
+JOIN auth_user pm ON pm.id = p.programme_manager_id
+LEFT JOIN d ON d.pilot_id = p.id
+LEFT JOIN r ON r.pilot_id = p.id
+LEFT JOIN pilots_phaserun ng ON ng.pilot_id = p.id AND ng.number = r.next_gate
+LEFT JOIN c ON c.pilot_id = p.id
+LEFT JOIN k ON k.pilot_id = p.id
+LEFT JOIN governance_classification g ON g.pilot_id = p.id AND g.superseded_at IS NULL
+ORDER BY p.reference
+"""
+
+
+def _portfolio_client(world):
+    world.portfolio_data()
+    return world.client_for(world.leader)
+
+
+def bench_portfolio(world) -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    client = _portfolio_client(world)
+    url = "/portfolio/"
+    check(client.get(url))
+    samples = timed(lambda: client.get(url), n=PORTFOLIO_REQUESTS)
+    today = world.today
+    params = {
+        "today": today,
+        "late": today - timedelta(days=7),
+        "soon": today + timedelta(days=settings.NINETY_DUE_SOON_DAYS),
+    }
+
+    def floor_query() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, params)
+            return len(cursor.fetchall())
+
+    rows = floor_query()
+    floor = statistics.median(timed(floor_query, n=PORTFOLIO_REQUESTS))
+    median = statistics.median(samples)
+    print_plans(world)
+    return summarise(
+        samples,
+        count_queries(lambda: client.get(url)),
+        floor_ms=round(floor, 2),
+        ratio=round(median / floor, 2),
+        pilots=rows,
+        deliverables=world.portfolio_deliverables,
+    )
+
+
+def bench_portfolio_filtered(world) -> dict:
+    client = _portfolio_client(world)
+    url = "/portfolio/?unit=Unit+3"
+    check(client.get(url))
+    samples = timed(lambda: client.get(url), n=PORTFOLIO_REQUESTS)
+    from pilots.models import Pilot
+
+    return summarise(
+        samples,
+        count_queries(lambda: client.get(url)),
+        pilots=Pilot.objects.filter(business_unit="Unit 3").count(),
+    )
+
+
+def bench_portfolio_csv(world) -> dict:
+    client = _portfolio_client(world)
+    url = "/portfolio/export.csv"
+    rows = check(client.get(url)).content.decode().count("\n") - 1
+    samples = timed(lambda: client.get(url), n=PORTFOLIO_REQUESTS)
+    return summarise(samples, count_queries(lambda: client.get(url)), rows=rows)
+
+
+def bench_portfolio_pdf(world) -> dict:
+    client = _portfolio_client(world)
+    url = "/portfolio/report.pdf"
+    import re
+
+    pdf = check(client.get(url)).content
+    samples = timed(lambda: client.get(url), n=3, warmup=0)
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    queries = count_queries(lambda: client.get(url))
+    return summarise(samples, queries, pdf_bytes=len(pdf), pages=pages)
+
+
+def print_plans(world) -> None:
+    """EXPLAIN the portfolio's read, unfiltered and for one business unit: which indexes
+    the database uses (printed, not asserted: plans depend on statistics)."""
+    from django.db import connection
+
+    from pilots import portfolio
+    from pilots.models import Pilot
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    for label, queryset in (
+        ("unfiltered", Pilot.objects.for_portfolio(world.today)),
+        ("one unit", Pilot.objects.for_portfolio(world.today).filter(business_unit="Unit 3")),
+    ):
+        plan = queryset.values(*portfolio.ROW_FIELDS).explain()
+        scans = [
+            line.strip().lstrip("-> ")
+            for line in plan.splitlines()
+            if "Scan" in line and ("pilots_deliverable" in line or "pilots_pilot" in line)
+        ]
+        print(f"  plan ({label}): " + " | ".join(scans[:4]), flush=True)
+
+
 def bench_reminder_scan(world) -> dict:
     """The scan over 100,000 deliverables of 10,000 owners (claims written, nothing sent),
     then mails per second through a real worker (locmem backend) for 1,000 reminders."""
@@ -317,7 +465,12 @@ def mails_per_second(limit: int) -> float | None:
         worker.wait(30)
 
 
+# Portfolio figures first: they count every pilot, so they run before the others add theirs.
 FIGURES = {
+    "portfolio": bench_portfolio,
+    "portfolio_filtered": bench_portfolio_filtered,
+    "portfolio_csv": bench_portfolio_csv,
+    "portfolio_pdf": bench_portfolio_pdf,
     "pilot_page": bench_pilot_page,
     "my_work": bench_my_work,
     "tick": bench_tick,
@@ -353,7 +506,10 @@ class World:
         self.today = timezone.localdate()
         self.pm = self._user("bench-pm")
         self.pm.groups.add(Group.objects.get_or_create(name=Role.PROGRAMME_MANAGER)[0])
+        self.leader = self._user("bench-lead")
+        self.leader.groups.add(Group.objects.get_or_create(name=Role.LEADERSHIP)[0])
         self.serial = 0
+        self.portfolio_deliverables = None
 
     def _user(self, username: str):
         from django.contrib.auth import get_user_model
@@ -488,6 +644,122 @@ class World:
                 batch = []
         Deliverable.objects.bulk_create(batch, batch_size=5000)
 
+    def portfolio_data(self, pilots: int = 1000, per_pilot: int = 45) -> None:
+        """A portfolio like a real one, straight into the tables, once: kickoffs spread over
+        the last 120 days, 12 business units, 10 programme managers; most pilots running,
+        some in intake (no plan yet), in production, paused or stopped; work due before
+        today mostly done on time, some late, some unowned; costs, readings and AI Act
+        classes for most."""
+        if self.portfolio_deliverables is not None:
+            return
+        from decimal import Decimal
+
+        from django.contrib.auth import get_user_model
+
+        from governance.models import Classification
+        from pilots.models import CostLine, Deliverable, KpiReading, PhaseRun, Pilot
+
+        User = get_user_model()
+        managers = User.objects.bulk_create(
+            [User(username=f"pm-{i}", first_name="PM", last_name=str(i)) for i in range(10)]
+        )
+        people = User.objects.bulk_create(
+            [User(username=f"team-{i}", first_name="Team", last_name=str(i)) for i in range(200)]
+        )
+        phases = list(self.playbook.phases.order_by("number"))
+        statuses = ["active"] * 15 + ["intake", "in_production", "paused", "killed"]
+        made = Pilot.objects.bulk_create(
+            [
+                Pilot(
+                    reference=f"F-{i:05d}",
+                    name=f"Portfolio pilot {i}",
+                    business_unit=f"Unit {i % 12}",
+                    problem="Benchmark data.",
+                    programme_manager=managers[i % 10],
+                    production_owner=None if i % 23 == 0 else people[i % 200],
+                    playbook=self.playbook,
+                    kickoff_date=self.today - timedelta(days=i * 37 % 120),
+                    status=statuses[i % len(statuses)],
+                    launched_at=None if statuses[i % len(statuses)] == "intake" else self.now(),
+                    success_metric="Hours saved a week" if i % 2 else "",
+                    success_unit="h",
+                    success_baseline=Decimal(40) if i % 2 else None,
+                    success_target=Decimal(10) if i % 2 else None,
+                )
+                for i in range(pilots)
+            ]
+        )
+        launched = [pilot for pilot in made if pilot.status != "intake"]
+        runs = PhaseRun.objects.bulk_create(
+            [
+                PhaseRun(
+                    pilot=pilot,
+                    phase=phase,
+                    number=phase.number,
+                    name=phase.name,
+                    planned_start=pilot.kickoff_date + timedelta(days=phase.start_day - 1),
+                    planned_end=pilot.kickoff_date + timedelta(days=phase.end_day - 1),
+                    # Gates of finished phases mostly signed; one in five left unsigned.
+                    state="signed_off"
+                    if pilot.kickoff_date + timedelta(days=phase.end_day - 1) < self.today
+                    and pilot.pk % 5
+                    else "active",
+                )
+                for pilot in launched
+                for phase in phases
+            ]
+        )
+        run_of = {(run.pilot_id, run.number): run for run in runs}
+        batch, count = [], 0
+        for pilot in launched:
+            for n in range(per_pilot):
+                day = 1 + n * 2
+                due = pilot.kickoff_date + timedelta(days=day - 1)
+                late = (pilot.pk + n) % 9 == 0
+                done = due < self.today and not late
+                batch.append(
+                    Deliverable(
+                        pilot=pilot,
+                        phase_run=run_of[(pilot.pk, 1 + min(day - 1, 89) // 30)],
+                        order=n,
+                        title=f"Item {n}",
+                        workstream="Bench",
+                        dimension="data",
+                        start_date=due - timedelta(days=6),
+                        due_date=due,
+                        owner=None if (pilot.pk + n) % 17 == 0 else people[(pilot.pk + n) % 200],
+                        mandatory=n % 6 == 0,
+                        status="done" if done else "todo",
+                        done_at=self.at(due) if done else None,
+                    )
+                )
+            count += per_pilot
+        Deliverable.objects.bulk_create(batch, batch_size=5000)
+        CostLine.objects.bulk_create(
+            CostLine(pilot=pilot, category=category, annual_cost=Decimal(10_000 + pilot.pk))
+            for pilot in made[::5] + made[1::5] + made[2::5]
+            for category in ("licences", "infrastructure", "staff")
+        )
+        KpiReading.objects.bulk_create(
+            KpiReading(pilot=pilot, taken_on=self.today - timedelta(days=d), value=Decimal(30 - d))
+            for pilot in made[1::2]
+            for d in (14, 7)
+        )
+        Classification.objects.bulk_create(
+            Classification(
+                pilot=pilot,
+                risk_class=("minimal", "limited", "high_risk")[pilot.pk % 3],
+                organisation_role="deployer",
+                prepared_by=self.pm,
+            )
+            for pilot in made
+            if pilot.pk % 10 < 7
+        )
+        self.portfolio_deliverables = count
+
+    def at(self, day):
+        return timezone_now_at(day, 15)
+
     def now(self):
         from django.utils import timezone
 
@@ -509,8 +781,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated figure names")
     args = parser.parse_args()
-    wanted = [n for n in args.only.split(",") if n] or list(FIGURES)
-    unknown = set(wanted) - set(FIGURES)
+    asked = [n for n in args.only.split(",") if n] or list(FIGURES)
+    unknown = set(asked) - set(FIGURES)
+    wanted = [name for name in FIGURES if name in asked]
     if unknown:
         parser.error(f"unknown figure(s): {', '.join(sorted(unknown))}; know {', '.join(FIGURES)}")
 

@@ -5,7 +5,8 @@ late, one finished and in production, one paused, one still in intake. Running i
 changes nothing (it stops when the demo users exist).
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pilots import services
-from pilots.models import Deliverable, Pilot
+from pilots.models import CostLine, Deliverable, KpiReading, Pilot
 from pilots.roles import Role
 from playbook.models import Playbook
 
@@ -137,6 +138,64 @@ PILOTS = [
 ]
 
 
+# The intake decisions leadership reads in the portfolio: success metric (name, unit,
+# baseline, target), readings (days ago, value) and 12-month production cost lines
+# (category, description, euros; people lines as FTE × yearly rate).
+VALUE = {
+    "Claims triage assistant": (
+        ("Minutes to route a claim", "min", 14, 3),
+        [(5, 13)],
+        [("licences", "Model usage", 38_000), ("infrastructure", "Hosting", 12_000)],
+    ),
+    "Invoice matching": (
+        ("Invoices matched without a person", "%", 35, 80),
+        [(10, 41), (3, 47)],
+        [
+            ("licences", "OCR and model usage", 22_000),
+            ("staff", "Finance ops support", (0.5, 70_000)),
+        ],
+    ),
+    "Churn early warning": (
+        ("Monthly churn of contacted customers", "%", 2.4, 1.8),
+        [(20, 2.4), (6, 2.2)],
+        [
+            ("infrastructure", "Feature store and scoring", 30_000),
+            ("monitoring", "Drift monitoring", 8_000),
+            ("retraining", "Quarterly retraining", 15_000),
+            ("staff", "Data scientist", (0.5, 95_000)),
+        ],
+    ),
+    "Demand forecasting": (
+        ("Fresh produce written off", "%", 6.5, 4.5),
+        [(30, 6.4), (16, 5.9), (2, 5.6)],
+        [
+            ("infrastructure", "Forecast pipeline", 26_000),
+            ("integration", "Ordering system link", 40_000),
+            ("staff", "Planner support", (1, 65_000)),
+        ],
+    ),
+    "Fraud scoring refresh": (
+        ("Fraud losses per month", "k€", 410, 300),
+        [(40, 405), (20, 362), (4, 331)],
+        [
+            ("infrastructure", "Real-time scoring", 55_000),
+            ("monitoring", "Model monitoring", 18_000),
+            ("staff", "ML engineer on call", (1, 105_000)),
+        ],
+    ),
+    "Maintenance prediction": (
+        ("Unplanned lift outages per quarter", "", 24, 12),
+        [(60, 22), (30, 16), (7, 13)],
+        [("infrastructure", "Sensors and hosting", 34_000), ("monitoring", "Alerting", 6_000)],
+    ),
+    "Service desk answers": (
+        ("Tickets answered on first reply", "%", 18, 40),
+        [],
+        [],
+    ),
+}
+
+
 class Command(BaseCommand):
     help = "Create demo users (one per role) and a demo portfolio. Safe to run twice."
 
@@ -192,11 +251,44 @@ class Command(BaseCommand):
                 continue
             services.pilot_launch(pilot=pilot)
             self._progress(pilot, team, today, health)
+            self._value(pilot, people["prodowner"], today)
             if status != "active":
                 Pilot.objects.filter(pk=pilot.pk).update(status=status)
 
+    def _value(self, pilot: Pilot, recorder, today) -> None:
+        if pilot.name not in VALUE:
+            return
+        (metric, unit, baseline, target), readings, costs = VALUE[pilot.name]
+        Pilot.objects.filter(pk=pilot.pk).update(
+            success_metric=metric,
+            success_unit=unit,
+            success_baseline=Decimal(str(baseline)),
+            success_target=Decimal(str(target)),
+            success_target_date=pilot.kickoff_date + timedelta(days=180),
+        )
+        KpiReading.objects.bulk_create(
+            KpiReading(
+                pilot=pilot,
+                taken_on=today - timedelta(days=days_ago),
+                value=Decimal(str(value)),
+                recorded_by=recorder,
+            )
+            for days_ago, value in readings
+        )
+        for category, description, amount in costs:
+            line = CostLine(pilot=pilot, category=category, description=description)
+            if isinstance(amount, tuple):
+                line.fte, line.fte_annual_rate = (Decimal(str(part)) for part in amount)
+            else:
+                line.annual_cost = Decimal(amount)
+            line.save()
+
     def _progress(self, pilot: Pilot, team: list, today, health: str) -> None:
-        """Owners round-robin; work due before today done, except some when `late`."""
+        """Owners round-robin; work due before today done, except some when `late`.
+
+        Done work is dated near its due date, so the burn-up and overdue charts show a
+        history rather than everything finished the moment the demo was loaded.
+        """
         deliverables = list(pilot.deliverables.order_by("due_date", "pk"))
         now = timezone.now()
         for position, deliverable in enumerate(deliverables):
@@ -205,7 +297,9 @@ class Command(BaseCommand):
             slipping = health == "late" and position % 5 == 1
             if health == "done" or (past_due and not slipping):
                 deliverable.status = Deliverable.Status.DONE
-                deliverable.done_at = now
+                done_on = min(deliverable.due_date - timedelta(days=position % 3), today)
+                moment = timezone.make_aware(datetime.combine(done_on, time(16, position % 60)))
+                deliverable.done_at = min(moment, now)
                 deliverable.done_by = deliverable.owner
             elif deliverable.start_date <= today:
                 deliverable.status = Deliverable.Status.IN_PROGRESS

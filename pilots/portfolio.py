@@ -1,0 +1,436 @@
+"""The leadership portfolio: every pilot's numbers, its RAG status and the funnel.
+
+One read serves the page and every export (`rows`), in three queries whatever the number
+of pilots:
+1. the pilots, filtered in SQL, with their people and per-pilot scalar facts (12-month
+   cost, latest KPI reading, the facets other apps register):
+   `Pilot.objects.for_portfolio()`;
+2. their deliverable counts, one aggregate grouped by pilot (`deliverable_counts`);
+3. their phase runs, three a pilot (`phase_facts`).
+The rules (stage, purgatory, RAG and the reasons behind it) then run in Python over those
+numbers, once, in one place; filtering by stage or RAG and sorting happen on the rows.
+Why not one SQL statement: RAG depends on aggregates and on subqueries, and expressed in
+SQL every rule that reuses another repeats it, so the database evaluated the phase
+subqueries once per deliverable and the page took 1.5 s at 1,000 pilots. The three plain
+queries together take about as long as one hand-written aggregate (`make bench`,
+portfolio floor_ms).
+
+RAG, for running pilots only (the page's help shows `RAG_RULES`):
+- red: a mandatory deliverable overdue by more than LATE_MANDATORY_DAYS days, a gate
+  overdue (a phase past its planned end and not signed off), or the pilot in purgatory;
+- amber: anything overdue, or work due within NINETY_DUE_SOON_DAYS days with no owner;
+- green: otherwise.
+
+Other apps add per-pilot columns through `register_facet` (governance adds the AI Act
+class): `pilots` may not import them (DESIGN.md, dependency rule).
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from pilots import purgatory
+
+LATE_MANDATORY_DAYS = 7
+
+
+class Rag(models.TextChoices):
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+RAG_RANK = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, "": 3}
+
+RAG_RULES = (
+    (
+        Rag.RED,
+        f"a mandatory deliverable is more than {LATE_MANDATORY_DAYS} days overdue, a gate "
+        "is overdue (a phase has passed its planned end without being signed off), or the "
+        "pilot is in purgatory.",
+    ),
+    (Rag.AMBER, "anything is overdue, or work due within the next {soon} days has no owner."),
+    (Rag.GREEN, "none of the above."),
+)
+
+
+class Stage(models.TextChoices):
+    """Where a pilot stands, in funnel order."""
+
+    INTAKE = "intake", "Intake"
+    FOUNDATION = "phase-1", "Foundation"
+    INTEGRATION = "phase-2", "Integration"
+    SCALE = "phase-3", "Scale"
+    IN_PRODUCTION = "in_production", "In production"
+    PAUSED = "paused", "Paused"
+    KILLED = "killed", "Stopped"
+
+
+# --- facets other apps contribute -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A per-pilot value another app computes as a subquery on `OuterRef("pk")`."""
+
+    name: str
+    label: str
+    expression: Callable[[], models.Expression]
+    choices: tuple[tuple[str, str], ...] = ()
+    empty: str = "none"  # the filter value that asks for pilots without a value
+
+    def display(self, value) -> str:
+        return dict(self.choices).get(value, value or "")
+
+
+_facets: dict[str, Facet] = {}
+
+
+def register_facet(facet: Facet) -> None:
+    _facets[facet.name] = facet
+
+
+def facets() -> dict[str, Facet]:
+    return dict(_facets)
+
+
+def facet_annotations() -> dict[str, models.Expression]:
+    return {name: facet.expression() for name, facet in _facets.items()}
+
+
+# --- the rows -------------------------------------------------------------------------
+
+
+@dataclass
+class PortfolioRow:
+    """One pilot as the portfolio shows it: its numbers, where it stands, and why."""
+
+    pk: int
+    reference: str
+    name: str
+    business_unit: str
+    status: str
+    kickoff_date: date
+    launched_at: datetime | None
+    production_owner_id: int | None
+    production_owner: str
+    programme_manager_id: int
+    programme_manager: str
+    success_metric: str
+    success_unit: str
+    success_baseline: Decimal | None
+    success_target: Decimal | None
+    cost_12m: Decimal | None
+    latest_reading: Decimal | None
+    latest_reading_on: date | None
+    facets: dict[str, str] = field(default_factory=dict)  # facet name -> value shown
+    facet_values: dict[str, str | None] = field(default_factory=dict)  # the raw values
+    # Deliverables
+    total_count: int = 0
+    closed_count: int = 0
+    overdue_count: int = 0
+    late_mandatory_count: int = 0
+    unowned_soon_count: int = 0
+    last_done_at: datetime | None = None
+    # Phase runs
+    current_phase_number: int | None = None
+    next_gate_number: int | None = None
+    next_gate_name: str = ""
+    next_gate_on: date | None = None
+    phase_overrun: bool = False
+    plan_ends_on: date | None = None
+    # Judged
+    day: int | None = None
+    stage: str = ""
+    rag: str = ""
+    rag_reasons: list[str] = field(default_factory=list)
+    stuck_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def percent_closed(self) -> int:
+        return round(100 * self.closed_count / self.total_count) if self.total_count else 0
+
+    @property
+    def last_progress_on(self) -> date | None:
+        """What the no-progress rule reads: the last tick, else the launch (local dates)."""
+        moment = self.last_done_at or self.launched_at
+        return timezone.localtime(moment).date() if moment else None
+
+    @property
+    def rag_rank(self) -> int:
+        return RAG_RANK[self.rag]
+
+    @property
+    def stage_label(self) -> str:
+        return Stage(self.stage).label if self.stage in Stage.values else self.stage
+
+    @property
+    def metric_text(self) -> str:
+        """baseline → target → latest, in the metric's unit; empty when not set."""
+        parts = [self.success_baseline, self.success_target, self.latest_reading]
+        if all(part is None for part in parts):
+            return ""
+        shown = " → ".join("–" if part is None else _number(part) for part in parts)
+        return f"{shown} {self.success_unit}".strip()
+
+
+def _number(value: Decimal) -> str:
+    """1,250 and 2.4 rather than 1250.00 and 2.40."""
+    return f"{value.normalize():,f}"
+
+
+def _person(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+PILOT_FIELDS = (
+    "pk",
+    "reference",
+    "name",
+    "business_unit",
+    "status",
+    "kickoff_date",
+    "launched_at",
+    "production_owner_id",
+    "production_owner__first_name",
+    "production_owner__last_name",
+    "production_owner__username",
+    "programme_manager_id",
+    "programme_manager__first_name",
+    "programme_manager__last_name",
+    "programme_manager__username",
+    "success_metric",
+    "success_unit",
+    "success_baseline",
+    "success_target",
+    "cost_12m",
+    "latest_reading",
+    "latest_reading_on",
+)
+
+
+def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
+    """Every pilot of `pilots` (a `for_portfolio()` queryset, filtered) as a judged row,
+    in three queries. See the module docstring."""
+    names = list(_facets)
+    made = []
+    for values in pilots.values_list(*PILOT_FIELDS, *names):
+        facet_values = dict(zip(names, values[len(PILOT_FIELDS) :], strict=True))
+        (pk, reference, name, unit, status, kickoff, launched_at, po_id, po_first, po_last,
+         po_user, pm_id, pm_first, pm_last, pm_user, metric, unit_of_metric, baseline,
+         target, cost, reading, reading_on) = values[: len(PILOT_FIELDS)]  # fmt: skip
+        made.append(
+            PortfolioRow(
+                pk=pk,
+                reference=reference,
+                name=name,
+                business_unit=unit,
+                status=status,
+                kickoff_date=kickoff,
+                launched_at=launched_at,
+                production_owner_id=po_id,
+                production_owner=_person(po_first, po_last, po_user) if po_id else "",
+                programme_manager_id=pm_id,
+                programme_manager=_person(pm_first, pm_last, pm_user),
+                success_metric=metric,
+                success_unit=unit_of_metric,
+                success_baseline=baseline,
+                success_target=target,
+                cost_12m=cost,
+                latest_reading=reading,
+                latest_reading_on=reading_on,
+                facet_values=facet_values,
+                facets={name: _facets[name].display(value) for name, value in facet_values.items()},
+            )
+        )
+    if not made:
+        return made
+    by_pk = {row.pk: row for row in made}
+    ids = pilots.values("pk")
+    for pilot_id, counts in deliverable_counts(ids, today).items():
+        for name, value in counts.items():
+            setattr(by_pk[pilot_id], name, value)
+    for pilot_id, facts in phase_facts(ids, today).items():
+        for name, value in facts.items():
+            setattr(by_pk[pilot_id], name, value)
+    for row in made:
+        judge(row, today)
+    return made
+
+
+def deliverable_counts(pilot_ids: QuerySet, today: date) -> dict[int, dict]:
+    """Per pilot: deliverables in all, closed, overdue, mandatory and long overdue, due soon
+    without an owner, and the last tick. One aggregate grouped by pilot."""
+    from pilots.models import OPEN_STATUSES, Deliverable
+
+    is_open = Q(status__in=OPEN_STATUSES)
+    soon = today + timedelta(days=settings.NINETY_DUE_SOON_DAYS)
+    grouped = (
+        Deliverable.objects.filter(pilot_id__in=pilot_ids)
+        .order_by()
+        .values("pilot_id")
+        .annotate(
+            total_count=Count("pk"),
+            closed_count=Count("pk", filter=~is_open),
+            overdue_count=Count("pk", filter=is_open & Q(due_date__lt=today)),
+            late_mandatory_count=Count(
+                "pk",
+                filter=is_open
+                & Q(mandatory=True, due_date__lt=today - timedelta(days=LATE_MANDATORY_DAYS)),
+            ),
+            unowned_soon_count=Count(
+                "pk", filter=is_open & Q(owner__isnull=True, due_date__lte=soon)
+            ),
+            last_done_at=Max("done_at"),
+        )
+    )
+    return {counts.pop("pilot_id"): counts for counts in grouped}
+
+
+def phase_facts(pilot_ids: QuerySet, today: date) -> dict[int, dict]:
+    """Per pilot, from its phase runs: the current phase (the last one started), the next
+    gate (the first phase not signed off) and its date, whether a phase is past its end
+    without sign-off, and the end of the plan."""
+    from pilots.models import PhaseRun
+
+    runs = defaultdict(list)
+    for run in (
+        PhaseRun.objects.filter(pilot_id__in=pilot_ids)
+        .order_by("pilot_id", "number")
+        .values("pilot_id", "number", "name", "planned_start", "planned_end", "state")
+    ):
+        runs[run["pilot_id"]].append(run)
+    facts = {}
+    for pilot_id, pilot_runs in runs.items():
+        started = [run for run in pilot_runs if run["planned_start"] <= today]
+        unsigned = [run for run in pilot_runs if run["state"] != PhaseRun.State.SIGNED_OFF]
+        next_gate = unsigned[0] if unsigned else None
+        facts[pilot_id] = {
+            "current_phase_number": started[-1]["number"] if started else None,
+            "next_gate_number": next_gate["number"] if next_gate else None,
+            "next_gate_name": next_gate["name"] if next_gate else "",
+            "next_gate_on": next_gate["planned_end"] if next_gate else None,
+            "phase_overrun": any(run["planned_end"] < today for run in unsigned),
+            "plan_ends_on": max(run["planned_end"] for run in pilot_runs),
+        }
+    return facts
+
+
+# --- the rules --------------------------------------------------------------------------
+
+
+def judge(row: PortfolioRow, today: date) -> None:
+    """Fill in the row's day, stage, purgatory reasons, RAG and the reasons for it."""
+    from pilots.models import Pilot
+
+    running = row.status == Pilot.Status.ACTIVE
+    row.day = (today - row.kickoff_date).days + 1 if row.launched_at else None
+    row.stage = stage_of(row) if running else row.status
+    row.stuck_reasons = [str(reason.label) for reason in purgatory.judge(row, today).reasons]
+    row.rag = rag_of(row) if running else ""
+    row.rag_reasons = rag_reasons(row)
+
+
+def stage_of(row: PortfolioRow) -> str:
+    """A running pilot's stage is its current phase; launched but before its kickoff date
+    counts as Foundation."""
+    return {2: Stage.INTEGRATION, 3: Stage.SCALE}.get(row.current_phase_number, Stage.FOUNDATION)
+
+
+def rag_of(row: PortfolioRow) -> str:
+    if row.late_mandatory_count or row.phase_overrun or row.stuck_reasons:
+        return Rag.RED
+    if row.overdue_count or row.unowned_soon_count:
+        return Rag.AMBER
+    return Rag.GREEN
+
+
+def rag_reasons(row: PortfolioRow) -> list[str]:
+    """Why a running pilot is red or amber, in words (empty when green or not running).
+
+    An overdue gate is the purgatory reason "phase running past its end", said once.
+    """
+    if row.rag not in (Rag.RED, Rag.AMBER):
+        return []
+    reasons = []
+    if row.late_mandatory_count:
+        reasons.append(
+            f"{row.late_mandatory_count} mandatory deliverable(s) more than "
+            f"{LATE_MANDATORY_DAYS} days overdue"
+        )
+    reasons.extend(f"In purgatory: {reason[0].lower()}{reason[1:]}" for reason in row.stuck_reasons)
+    if row.overdue_count and not reasons:
+        reasons.append(f"{row.overdue_count} deliverable(s) overdue")
+    if row.unowned_soon_count:
+        reasons.append(f"{row.unowned_soon_count} deliverable(s) due soon with no owner")
+    return reasons
+
+
+# --- the summary over every row ------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    pilots: int = 0
+    stages: Counter = field(default_factory=Counter)
+    rag: Counter = field(default_factory=Counter)
+    stuck: list[PortfolioRow] = field(default_factory=list)
+    overdue: int = 0
+    cost_12m: Decimal | None = None  # None until at least one pilot is costed
+    costed: int = 0
+
+    @property
+    def production_share(self) -> int:
+        """Percent of the pilots shown that reached production."""
+        if not self.pilots:
+            return 0
+        return round(100 * self.stages[Stage.IN_PRODUCTION] / self.pilots)
+
+    @property
+    def funnel(self) -> list[tuple[Stage, int]]:
+        return [(stage, self.stages[stage.value]) for stage in Stage]
+
+
+def summarise(rows: Iterable[PortfolioRow]) -> Summary:
+    summary = Summary()
+    for row in rows:
+        summary.pilots += 1
+        summary.stages[row.stage] += 1
+        if row.rag:
+            summary.rag[row.rag] += 1
+            summary.overdue += row.overdue_count
+        if row.stuck_reasons:
+            summary.stuck.append(row)
+        if row.cost_12m is not None:
+            summary.costed += 1
+            summary.cost_12m = (summary.cost_12m or 0) + row.cost_12m
+    # The most stuck first: most reasons, then longest without progress.
+    summary.stuck.sort(key=lambda row: (-len(row.stuck_reasons), row.last_progress_on or date.min))
+    return summary
+
+
+# --- sorting ------------------------------------------------------------------------------
+
+
+def sort_rows(rows: list[PortfolioRow], keys: Iterable[str], descending: bool) -> None:
+    """Sort in place by attribute names ("-name" reverses one key); `descending` reverses
+    them all. Unknown values (no gate, no cost) go last either way; text ignores case."""
+    for key in reversed(list(keys)):
+        name = key.removeprefix("-")
+        reverse = key.startswith("-") != descending
+
+        def value(row, name=name, reverse=reverse):
+            found = getattr(row, name)
+            if isinstance(found, str):
+                found = found.casefold()
+            # Missing sorts after present: (True, …) > (False, …), flipped when reversed.
+            return (found is None) != reverse, found
+
+        rows.sort(key=value, reverse=reverse)
