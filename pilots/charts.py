@@ -103,7 +103,8 @@ def line_chart(
                 last_value=last_v,
             )
         )
-    step = max(1, len(labels) // 6)
+    # Every n-th week labelled, so that labels ("14 Sep", about 48 px) never overlap.
+    step = max(1, -(-len(labels) * 56 // plot_w))
     description = "; ".join(
         f"{s.label}: {s.values[-1] if s.values[-1] is not None else _last_known(s.values)}"
         for s in series
@@ -300,3 +301,38 @@ def overdue_chart(trend: Trend, title: str, **size) -> LineChart:
         today_index=trend.today_index,
         **size,
     )
+
+
+# --- several charts as one SVG image --------------------------------------------------------
+
+STRIP_HEADER = 42  # room above each chart for its title and legend
+LEGEND_ENTRY = 110  # horizontal room for one legend entry
+
+
+@dataclass(frozen=True)
+class Panel:
+    offset_x: int
+    chart: LineChart
+    legend: list[tuple[int, Plotted]]  # (x, series) under the title
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Line charts side by side, each under its title and legend: one standalone SVG
+    (templates/charts/trend.svg) that a page shows as an image and a printer prints."""
+
+    title: str
+    width: int
+    height: int
+    header: int
+    panels: list[Panel]
+
+
+def strip(title: str, charts: Sequence[LineChart]) -> Strip:
+    panels, offset = [], 0
+    for chart in charts:
+        legend = [(chart.left + i * LEGEND_ENTRY, s) for i, s in enumerate(chart.series)]
+        panels.append(Panel(offset, chart, legend))
+        offset += chart.width
+    height = STRIP_HEADER + max((chart.height for chart in charts), default=0)
+    return Strip(title, offset, height, STRIP_HEADER, panels)

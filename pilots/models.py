@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from playbook.models import DeliverableKind, DeliverableTemplate, Dimension, Phase, Playbook
 
@@ -50,6 +50,7 @@ class PilotQuerySet(models.QuerySet):
         )
         latest = KpiReading.objects.filter(pilot=OuterRef("pk")).order_by("-taken_on", "-pk")
         return self.select_related("programme_manager", "production_owner").annotate(
+            launched_on=TruncDate("launched_at"),
             cost_12m=Subquery(cost, output_field=models.DecimalField()),
             latest_reading=Subquery(latest.values("value")[:1]),
             latest_reading_on=Subquery(latest.values("taken_on")[:1]),

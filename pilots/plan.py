@@ -47,6 +47,10 @@ class PilotPlan:
     progress: Progress
     current: PhaseBlock | None
 
+    @property
+    def all_deliverables(self) -> list[Deliverable]:
+        return [d for block in self.phases for ws in block.workstreams for d in ws.deliverables]
+
 
 def build_plan(
     runs: Iterable[PhaseRun], deliverables: Iterable[Deliverable], today: date

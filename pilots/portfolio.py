@@ -25,16 +25,16 @@ Other apps add per-pilot columns through `register_facet` (governance adds the A
 class): `pilots` may not import them (DESIGN.md, dependency rule).
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.db.models.functions import TruncDate
 
 from pilots import purgatory
 
@@ -108,7 +108,7 @@ def facet_annotations() -> dict[str, models.Expression]:
 # --- the rows -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PortfolioRow:
     """One pilot as the portfolio shows it: its numbers, where it stands, and why."""
 
@@ -118,7 +118,7 @@ class PortfolioRow:
     business_unit: str
     status: str
     kickoff_date: date
-    launched_at: datetime | None
+    launched_on: date | None  # local date of the launch; None while in intake
     production_owner_id: int | None
     production_owner: str
     programme_manager_id: int
@@ -138,7 +138,7 @@ class PortfolioRow:
     overdue_count: int = 0
     late_mandatory_count: int = 0
     unowned_soon_count: int = 0
-    last_done_at: datetime | None = None
+    last_done_on: date | None = None  # local date of the last tick
     # Phase runs
     current_phase_number: int | None = None
     next_gate_number: int | None = None
@@ -159,9 +159,8 @@ class PortfolioRow:
 
     @property
     def last_progress_on(self) -> date | None:
-        """What the no-progress rule reads: the last tick, else the launch (local dates)."""
-        moment = self.last_done_at or self.launched_at
-        return timezone.localtime(moment).date() if moment else None
+        """What the no-progress rule reads: the last tick, else the launch."""
+        return self.last_done_on or self.launched_on
 
     @property
     def rag_rank(self) -> int:
@@ -197,7 +196,7 @@ PILOT_FIELDS = (
     "business_unit",
     "status",
     "kickoff_date",
-    "launched_at",
+    "launched_on",
     "production_owner_id",
     "production_owner__first_name",
     "production_owner__last_name",
@@ -223,7 +222,7 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     made = []
     for values in pilots.values_list(*PILOT_FIELDS, *names):
         facet_values = dict(zip(names, values[len(PILOT_FIELDS) :], strict=True))
-        (pk, reference, name, unit, status, kickoff, launched_at, po_id, po_first, po_last,
+        (pk, reference, name, unit, status, kickoff, launched_on, po_id, po_first, po_last,
          po_user, pm_id, pm_first, pm_last, pm_user, metric, unit_of_metric, baseline,
          target, cost, reading, reading_on) = values[: len(PILOT_FIELDS)]  # fmt: skip
         made.append(
@@ -234,7 +233,7 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
                 business_unit=unit,
                 status=status,
                 kickoff_date=kickoff,
-                launched_at=launched_at,
+                launched_on=launched_on,
                 production_owner_id=po_id,
                 production_owner=_person(po_first, po_last, po_user) if po_id else "",
                 programme_manager_id=pm_id,
@@ -254,25 +253,36 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
         return made
     by_pk = {row.pk: row for row in made}
     ids = pilots.values("pk")
-    for pilot_id, counts in deliverable_counts(ids, today).items():
-        for name, value in counts.items():
-            setattr(by_pk[pilot_id], name, value)
-    for pilot_id, facts in phase_facts(ids, today).items():
-        for name, value in facts.items():
-            setattr(by_pk[pilot_id], name, value)
+    for pilot_id, *counts in deliverable_counts(ids, today):
+        row = by_pk[pilot_id]
+        (row.total_count, row.closed_count, row.overdue_count, row.late_mandatory_count,
+         row.unowned_soon_count, row.last_done_on) = counts  # fmt: skip
+    for pilot_id, runs in phase_runs(ids):
+        add_phase_facts(by_pk[pilot_id], runs, today)
     for row in made:
         judge(row, today)
     return made
 
 
-def deliverable_counts(pilot_ids: QuerySet, today: date) -> dict[int, dict]:
-    """Per pilot: deliverables in all, closed, overdue, mandatory and long overdue, due soon
-    without an owner, and the last tick. One aggregate grouped by pilot."""
+COUNT_FIELDS = (
+    "total_count",
+    "closed_count",
+    "overdue_count",
+    "late_mandatory_count",
+    "unowned_soon_count",
+    "last_done_on",
+)
+
+
+def deliverable_counts(pilot_ids: QuerySet, today: date) -> QuerySet:
+    """(pilot id, *COUNT_FIELDS) per pilot: deliverables in all, closed, overdue, mandatory
+    and long overdue, due soon without an owner, and the last tick. One aggregate grouped
+    by pilot."""
     from pilots.models import OPEN_STATUSES, Deliverable
 
     is_open = Q(status__in=OPEN_STATUSES)
     soon = today + timedelta(days=settings.NINETY_DUE_SOON_DAYS)
-    grouped = (
+    return (
         Deliverable.objects.filter(pilot_id__in=pilot_ids)
         .order_by()
         .values("pilot_id")
@@ -288,39 +298,43 @@ def deliverable_counts(pilot_ids: QuerySet, today: date) -> dict[int, dict]:
             unowned_soon_count=Count(
                 "pk", filter=is_open & Q(owner__isnull=True, due_date__lte=soon)
             ),
-            last_done_at=Max("done_at"),
+            last_done_on=TruncDate(Max("done_at")),
         )
+        .values_list("pilot_id", *COUNT_FIELDS)
     )
-    return {counts.pop("pilot_id"): counts for counts in grouped}
 
 
-def phase_facts(pilot_ids: QuerySet, today: date) -> dict[int, dict]:
-    """Per pilot, from its phase runs: the current phase (the last one started), the next
-    gate (the first phase not signed off) and its date, whether a phase is past its end
-    without sign-off, and the end of the plan."""
+def phase_runs(pilot_ids: QuerySet) -> Iterable[tuple[int, list[tuple]]]:
+    """Each pilot's phase runs in order, as (number, name, start, end, state) tuples."""
+    from itertools import groupby
+
     from pilots.models import PhaseRun
 
-    runs = defaultdict(list)
-    for run in (
+    runs = (
         PhaseRun.objects.filter(pilot_id__in=pilot_ids)
         .order_by("pilot_id", "number")
-        .values("pilot_id", "number", "name", "planned_start", "planned_end", "state")
-    ):
-        runs[run["pilot_id"]].append(run)
-    facts = {}
-    for pilot_id, pilot_runs in runs.items():
-        started = [run for run in pilot_runs if run["planned_start"] <= today]
-        unsigned = [run for run in pilot_runs if run["state"] != PhaseRun.State.SIGNED_OFF]
-        next_gate = unsigned[0] if unsigned else None
-        facts[pilot_id] = {
-            "current_phase_number": started[-1]["number"] if started else None,
-            "next_gate_number": next_gate["number"] if next_gate else None,
-            "next_gate_name": next_gate["name"] if next_gate else "",
-            "next_gate_on": next_gate["planned_end"] if next_gate else None,
-            "phase_overrun": any(run["planned_end"] < today for run in unsigned),
-            "plan_ends_on": max(run["planned_end"] for run in pilot_runs),
-        }
-    return facts
+        .values_list("pilot_id", "number", "name", "planned_start", "planned_end", "state")
+    )
+    for pilot_id, group in groupby(runs, key=lambda run: run[0]):
+        yield pilot_id, [run[1:] for run in group]
+
+
+def add_phase_facts(row: "PortfolioRow", runs: list[tuple], today: date) -> None:
+    """From a pilot's phase runs: the current phase (the last one started), the next gate
+    (the first phase not signed off) and its date, whether a phase is past its end without
+    sign-off, and the end of the plan."""
+    from pilots.models import PhaseRun
+
+    signed = PhaseRun.State.SIGNED_OFF
+    for number, name, start, end, state in runs:
+        if start <= today:
+            row.current_phase_number = number
+        if state != signed:
+            if row.next_gate_number is None:
+                row.next_gate_number, row.next_gate_name, row.next_gate_on = number, name, end
+            if end < today:
+                row.phase_overrun = True
+    row.plan_ends_on = max(run[3] for run in runs)
 
 
 # --- the rules --------------------------------------------------------------------------
@@ -331,7 +345,7 @@ def judge(row: PortfolioRow, today: date) -> None:
     from pilots.models import Pilot
 
     running = row.status == Pilot.Status.ACTIVE
-    row.day = (today - row.kickoff_date).days + 1 if row.launched_at else None
+    row.day = (today - row.kickoff_date).days + 1 if row.launched_on else None
     row.stage = stage_of(row) if running else row.status
     row.stuck_reasons = [str(reason.label) for reason in purgatory.judge(row, today).reasons]
     row.rag = rag_of(row) if running else ""

@@ -91,6 +91,12 @@ class PortfolioFilterForm(forms.Form):
                 pilots = pilots.filter(**{facet.name: value})
         return pilots
 
+    @property
+    def filters_rows(self) -> bool:
+        """Whether a filter applies to judged rows (stage, RAG), not only in the database."""
+        data = self._chosen()
+        return bool(data.get("stage") or data.get("rag"))
+
     def filter_rows(self, rows: list) -> list:
         """The filters on judged rows (stage and RAG are decided in Python), then the sort."""
         from pilots.portfolio import sort_rows

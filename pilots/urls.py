@@ -41,6 +41,7 @@ urlpatterns = [
         name="deliverable-reopen",
     ),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
+    path("portfolio/trend.svg", portfolio.portfolio_trend, name="portfolio-trend"),
     path("portfolio/export.csv", portfolio.portfolio_csv, name="portfolio-csv"),
     path("portfolio/export.xlsx", portfolio.portfolio_xlsx, name="portfolio-xlsx"),
     path("portfolio/report.pdf", portfolio.portfolio_pdf, name="portfolio-pdf"),

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pilots import services
+from pilots import charts, services
 from pilots.access import (
     can_create_pilot,
     can_edit_pilot,
@@ -163,6 +163,12 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     context = pilot_page_context(request, pilot)
+    if pilot.is_launched:
+        loaded = context["plan"].all_deliverables
+        trend = charts.pilot_trend(loaded, context["today"], pilot.kickoff_date)
+        context["burn_up"] = charts.burn_up_chart(
+            trend, "Deliverables planned and done, week by week", width=920, height=220
+        )
     if context["can_edit"]:
         context["assign_form"] = BulkAssignForm(pilot=pilot)
     return render(request, "pilots/detail.html", context)

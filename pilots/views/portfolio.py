@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from pilots import charts, portfolio, purgatory
@@ -57,25 +58,35 @@ def _filters_with_defaults(request: HttpRequest) -> QueryDict:
     return data
 
 
-def portfolio_read(request: HttpRequest) -> PortfolioRead:
+def portfolio_form(request: HttpRequest) -> PortfolioFilterForm:
     _require_portfolio_access(request.user)
-    today = timezone.localdate()
-    facets = portfolio.facets()
-    business_units = Pilot.objects.order_by("business_unit").values_list("business_unit", flat=True)
+    business_units = (
+        Pilot.objects.order_by("business_unit")
+        .values_list("business_unit", flat=True)
+        .distinct()
+    )
     managers = (
         get_user_model()
         .objects.filter(managed_pilots__isnull=False)
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
-    data = _filters_with_defaults(request)
-    form = PortfolioFilterForm(
-        data, business_units=business_units.distinct(), managers=managers, facets=facets
+    return PortfolioFilterForm(
+        _filters_with_defaults(request),
+        business_units=business_units,
+        managers=managers,
+        facets=portfolio.facets(),
     )
+
+
+def portfolio_read(request: HttpRequest) -> PortfolioRead:
+    today = timezone.localdate()
+    form = portfolio_form(request)
     pilots = form.filter_pilots(Pilot.objects.for_portfolio())
     rows = form.filter_rows(portfolio.rows(pilots, today))
-    data.pop("page", None)
-    return PortfolioRead(form=form, rows=rows, query=data, today=today)
+    query = form.data.copy()
+    query.pop("page", None)
+    return PortfolioRead(form=form, rows=rows, query=query, today=today)
 
 
 def _sort_links(read: PortfolioRead) -> dict[str, dict]:
@@ -96,17 +107,17 @@ def _sort_links(read: PortfolioRead) -> dict[str, dict]:
 @login_required
 @require_GET
 def portfolio_page(request: HttpRequest) -> HttpResponse:
+    """The page reads every pilot once for the funnel, the totals and the purgatory panel,
+    and renders one page of the table. The line charts are an image (`portfolio_trend`)
+    that the browser fetches beside the page, so the table never waits for them."""
     read = portfolio_read(request)
     summary = portfolio.summarise(read.rows)
     page = Paginator(read.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    trend = charts.portfolio_trend([row.pk for row in read.rows], read.today)
     context = {
         "form": read.form,
         "page": page,
         "summary": summary,
         "funnel": charts.bars((s.value, s.label, n) for s, n in summary.funnel),
-        "burn_up": charts.burn_up_chart(trend, "Deliverables planned and done", **PAGE_CHART),
-        "overdue_trend": charts.overdue_chart(trend, "Overdue deliverables", **PAGE_CHART),
         "facets": portfolio.facets(),
         "query": read.query.urlencode(),
         "funnel_query": _query_without(read.query, "stage"),
@@ -118,6 +129,35 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     }
     template = "pilots/portfolio.html#results" if request.htmx else "pilots/portfolio.html"
     return render(request, template, context)
+
+
+def trend_strip(pilots, today: date, size: dict) -> charts.Strip:
+    """Burn-up and overdue trend of these pilots (ids or a queryset of pks), side by side."""
+    trend = charts.portfolio_trend(pilots, today)
+    return charts.strip(
+        "Deliverables planned and done, and overdue, week by week",
+        [
+            charts.burn_up_chart(trend, "Deliverables planned and done", **size),
+            charts.overdue_chart(trend, "Overdue deliverables", **size),
+        ],
+    )
+
+
+@login_required
+@require_GET
+@cache_control(private=True, max_age=60)
+def portfolio_trend(request: HttpRequest) -> HttpResponse:
+    """The line charts of the filtered view, as one SVG image.
+
+    Filters the database applies need no judged rows; stage and RAG filters do."""
+    today = timezone.localdate()
+    form = portfolio_form(request)
+    if form.filters_rows:
+        pilots = [row.pk for row in portfolio_read(request).rows]
+    else:
+        pilots = form.filter_pilots(Pilot.objects.for_portfolio()).values("pk")
+    strip = trend_strip(pilots, today, PAGE_CHART)
+    return render(request, "charts/trend.svg", {"strip": strip}, content_type="image/svg+xml")
 
 
 def _query_without(query: QueryDict, name: str, **replace: str) -> str:
@@ -233,8 +273,8 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     """
     read = portfolio_read(request)
     summary = portfolio.summarise(read.rows)
+    size = {"width": 380, "height": 220}  # a third of a landscape A4 page, text legible
     trend = charts.portfolio_trend([row.pk for row in read.rows], read.today)
-    size = {"width": 720, "height": 230}
     html = render_to_string(
         "pdf/portfolio.html",
         {
