@@ -7,6 +7,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         # Listen to the pilots app's state changes (it cannot import us).
-        from governance import facets, receivers  # noqa: F401
+        from governance import facets, hooks, receivers  # noqa: F401
 
         facets.register()
+        hooks.register()

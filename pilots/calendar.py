@@ -11,8 +11,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from pilots.gate_signers import ROLE_OF_SLOT, GateRow, signers_of
 from pilots.models import Deliverable, PhaseRun, Pilot
 from pilots.notifications_models import CalendarFeed
+from pilots.roles import role_names
 
 
 def _hash(token: str) -> str:
@@ -72,9 +74,48 @@ def _fold(line: str) -> list[str]:
     return [out[0], *(" " + part for part in out[1:])]
 
 
+def _gates_of(user) -> list[PhaseRun]:
+    """Open gates of active pilots the user is on (programme manager, sponsor, production
+    owner) or whose playbook wants the user's global role among the signers."""
+    open_gates = (
+        PhaseRun.objects.filter(pilot__status=Pilot.Status.ACTIVE)
+        .exclude(state=PhaseRun.State.SIGNED_OFF)
+        .select_related("pilot", "phase")
+        .order_by("planned_end", "pk")
+    )
+    on_the_pilot = (
+        Q(pilot__programme_manager=user) | Q(pilot__sponsor=user) | Q(pilot__production_owner=user)
+    )
+    roles = role_names(user)
+    if not any(role in roles for role in ROLE_OF_SLOT.values()):
+        return list(open_gates.filter(on_the_pilot))
+    # The playbook's signers are a JSON list, filtered here rather than in SQL (SQLite,
+    # the embedded default, cannot look inside one); the signers_of rule decides.
+    runs = list(open_gates)
+    signers = signers_of(
+        [
+            GateRow(
+                run.pk,
+                run.pilot_id,
+                run.phase.gate_signers,
+                run.pilot.programme_manager_id,
+                run.pilot.production_owner_id,
+            )
+            for run in runs
+        ]
+    )
+    team = lambda run: (  # noqa: E731
+        run.pilot.programme_manager_id,
+        run.pilot.sponsor_id,
+        run.pilot.production_owner_id,
+    )
+    return [run for run in runs if user.pk in signers[run.pk] or user.pk in team(run)]
+
+
 def render_feed(user) -> str:
-    """VCALENDAR text: an all-day event per open deliverable the user owns and per gate of
-    the pilots the user manages, sponsors or owns in production."""
+    """VCALENDAR text: an all-day event per open deliverable the user owns and per open
+    gate of the pilots the user manages, sponsors or owns in production, or must sign as a
+    governance reviewer or (high-risk pilots) as leadership."""
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     lines = [
         "BEGIN:VCALENDAR",
@@ -113,18 +154,7 @@ def render_feed(user) -> str:
             f"{item.pilot.reference} {item.pilot.name}",
             f"{settings.SITE_URL}{reverse('pilot-detail', args=[item.pilot_id])}",
         )
-    gates = (
-        PhaseRun.objects.filter(pilot__status=Pilot.Status.ACTIVE)
-        .exclude(state=PhaseRun.State.SIGNED_OFF)
-        .filter(
-            Q(pilot__programme_manager=user)
-            | Q(pilot__sponsor=user)
-            | Q(pilot__production_owner=user)
-        )
-        .select_related("pilot")
-        .order_by("planned_end")
-    )
-    for run in gates:
+    for run in _gates_of(user):
         event(
             f"gate-{run.pk}",
             run.planned_end,

@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from pilots.models import Deliverable, PhaseRun, Pilot
+from pilots.gate_signers import GateRow, signers_of
+from pilots.models import OPEN_STATUSES, Deliverable, PhaseRun, Pilot
 from pilots.notifications_models import NotificationKind, ReminderLog
 from pilots.purgatory import stuck_filter, with_purgatory_facts
 
@@ -146,6 +147,7 @@ def _escalations(today: date) -> Iterator[Due]:
 
 
 def _gates_ready(today: date) -> Iterator[Due]:
+    """Each gate whose mandatory work is done, to each person who must sign it."""
     runs = (
         PhaseRun.objects.filter(pilot__status=Pilot.Status.ACTIVE)
         .exclude(state=PhaseRun.State.SIGNED_OFF)
@@ -153,18 +155,25 @@ def _gates_ready(today: date) -> Iterator[Due]:
             mandatory=Count("deliverables", filter=Q(deliverables__mandatory=True)),
             open_mandatory=Count(
                 "deliverables",
-                filter=Q(
-                    deliverables__mandatory=True, deliverables__status__in=("todo", "in_progress")
-                ),
+                filter=Q(deliverables__mandatory=True, deliverables__status__in=OPEN_STATUSES),
             ),
         )
         .filter(mandatory__gt=0, open_mandatory=0)
         .values_list(
-            "pk", "planned_end", "pilot__programme_manager_id", "pilot__production_owner_id"
+            "pk",
+            "planned_end",
+            "pilot_id",
+            "phase__gate_signers",
+            "pilot__programme_manager_id",
+            "pilot__production_owner_id",
         )
     )
-    for pk, planned_end, manager, production_owner in runs:
-        for recipient in {manager, production_owner} - {None}:
+    rows = list(runs)
+    signers = signers_of(
+        [GateRow(pk, pilot, slots, manager, owner) for pk, _, pilot, slots, manager, owner in rows]
+    )
+    for pk, planned_end, *_ in rows:
+        for recipient in sorted(signers[pk]):
             yield Due(recipient, NotificationKind.GATE_READY, "phase_run", pk, 0, planned_end)
 
 

@@ -92,3 +92,31 @@ def test_gate_dates_and_awkward_text_survive_the_feed(pm, pilot, owner):
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     assert calendar.feed_create(user=pm) != token and calendar.feed_user(token) is None
     assert gates[0]["DTEND"].dt - gates[0]["DTSTART"].dt == timedelta(days=1)
+
+
+def gate_summaries(user) -> list[str]:
+    parsed = icalendar.Calendar.from_ical(calendar.render_feed(user))
+    return [
+        str(e["SUMMARY"]) for e in parsed.walk("VEVENT") if str(e["SUMMARY"]).startswith("Gate:")
+    ]
+
+
+def test_a_reviewer_sees_the_gates_they_must_sign(pilot, reviewer, leader):
+    from governance.models import AiActClass, Classification
+
+    scale = pilot.phase_runs.select_related("phase").get(number=3)
+    scale.phase.gate_signers = [
+        "programme_manager",
+        "governance_reviewer",
+        "leadership_if_high_risk",
+    ]
+    scale.phase.save(update_fields=["gate_signers"])
+    assert gate_summaries(reviewer) == [f"Gate: {pilot.reference} Scale"]
+    assert gate_summaries(leader) == []  # not high-risk: leadership does not sign
+    Classification.objects.create(
+        pilot=pilot,
+        risk_class=AiActClass.HIGH_RISK,
+        organisation_role="deployer",
+        prepared_by=reviewer,
+    )
+    assert gate_summaries(leader) == [f"Gate: {pilot.reference} Scale"]

@@ -17,7 +17,8 @@ from pilots.notifications_models import (
     NotificationSettings,
     ReminderLog,
 )
-from tests.conftest import build_pilot
+from pilots.roles import Role
+from tests.conftest import build_pilot, make_user
 
 AMS = ZoneInfo("Europe/Amsterdam")
 KICKOFF = date(2026, 3, 2)
@@ -341,3 +342,53 @@ def test_the_digest_links_each_deliverable(running, mailoutbox, django_capture_o
     run_scan(at(item.due_date), django_capture_on_commit_callbacks)
     html = mails_of(mailoutbox, "Your deliverables")[0].alternatives[0][0]
     assert f"/pilots/{running.pk}/#deliverable-{item.pk}" in html
+
+
+# --- gate signers ---------------------------------------------------------------------
+
+
+def close_mandatory(run, actor) -> None:
+    for item in run.deliverables.filter(mandatory=True):
+        services.deliverable_set_done(
+            deliverable=item, actor=actor, done=True, expected_version=None
+        )
+
+
+def test_a_gate_ready_notice_goes_to_the_signers_the_playbook_names(
+    running, team, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    run = running.phase_runs.select_related("phase").get(number=1)
+    run.phase.gate_signers = ["governance_reviewer", "programme_manager"]
+    run.phase.save(update_fields=["gate_signers"])
+    reviewer.email = "reviewer@example.com"
+    reviewer.save(update_fields=["email"])
+    make_user("retired", Role.GOVERNANCE_REVIEWER, email="retired@example.com", is_active=False)
+    close_mandatory(run, team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)
+    ready = mails_of(mailoutbox, "ready for signature")
+    # Not the production owner: this gate does not need their signature.
+    assert sorted(m.to[0] for m in ready) == ["pm@example.com", "reviewer@example.com"]
+
+
+def test_leadership_hears_of_a_gate_only_when_the_pilot_is_high_risk(
+    running, team, reviewer, leader, mailoutbox, django_capture_on_commit_callbacks
+):
+    from governance.models import AiActClass, Classification
+
+    run = running.phase_runs.select_related("phase").get(number=1)
+    run.phase.gate_signers = ["programme_manager", "leadership_if_high_risk"]
+    run.phase.save(update_fields=["gate_signers"])
+    leader.email = "leader@example.com"
+    leader.save(update_fields=["email"])
+    close_mandatory(run, team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)
+    assert [m.to[0] for m in mails_of(mailoutbox, "ready for signature")] == ["pm@example.com"]
+    Classification.objects.create(
+        pilot=running,
+        risk_class=AiActClass.HIGH_RISK,
+        organisation_role="deployer",
+        prepared_by=reviewer,
+    )
+    run_scan(at(KICKOFF + timedelta(days=2), 10), django_capture_on_commit_callbacks)
+    ready = mails_of(mailoutbox, "ready for signature")
+    assert sorted(m.to[0] for m in ready) == ["leader@example.com", "pm@example.com"]
