@@ -129,6 +129,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may block; a hung server must fail a send well before the
+# reminder's lease runs out (see NINETY_REMINDER_SEND_SOFT_TIME_LIMIT below).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
@@ -180,10 +183,17 @@ NINETY_ORGANISATION = env_str("NINETY_ORGANISATION", "Ninety demo organisation")
 NINETY_DIGEST_TIME = env_str("NINETY_DIGEST_TIME", "08:00")
 # Absolute links in e-mails and calendar feeds start with this.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Reminder delivery: a claimed reminder not sent after REQUEUE seconds is queued again by
-# the next scan; a send holds its reminder for at most LEASE seconds.
-NINETY_REMINDER_REQUEUE_SECONDS = env_int("NINETY_REMINDER_REQUEUE_SECONDS", 120)
+# Reminder delivery: a queued reminder still unsent after REQUEUE seconds is queued again
+# by the next scan. Longer than the visibility timeout, after which Redis redelivers a
+# message itself, so the 08:00 burst is not queued twice over.
+NINETY_REMINDER_REQUEUE_SECONDS = env_int(
+    "NINETY_REMINDER_REQUEUE_SECONDS", CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 60
+)
+# A send holds its reminder for at most LEASE seconds. Its task is stopped well before:
+# softly (the failure is recorded) at half the lease, for good at three quarters.
 NINETY_REMINDER_LEASE_SECONDS = env_int("NINETY_REMINDER_LEASE_SECONDS", 120)
+NINETY_REMINDER_SEND_SOFT_TIME_LIMIT = max(1, NINETY_REMINDER_LEASE_SECONDS // 2)
+NINETY_REMINDER_SEND_TIME_LIMIT = max(2, NINETY_REMINDER_LEASE_SECONDS * 3 // 4)
 # Optional organisation-wide Slack/Teams incoming webhook for gate and escalation events.
 NINETY_CHAT_WEBHOOK_URL = env_str("NINETY_CHAT_WEBHOOK_URL")
 # Open work due within this many days is marked "due soon".

@@ -5,6 +5,12 @@ subject, level, day), unique, claimed by the scan before anything is sent. Whoev
 inserted the row sends; a second scan, a second beat or a redelivered task finds the row
 and sends nothing. Redis only carries the messages; losing it loses nothing, because
 the next scan re-derives the work and the rows say what was already done.
+
+A row's life: CLAIMED (queued for sending) -> SENDING (a delivery holds its lease) -> SENT,
+or SKIPPED (too old, nothing left to say, recipient gone), or FAILED. A FAILED row waits
+until `next_attempt_at` (backing off after each attempt) and the scan queues it again;
+after the last attempt it is GAVE_UP and stays so: the scan, not a countdown in Redis, is
+the retry.
 """
 
 from django.conf import settings
@@ -20,13 +26,20 @@ class NotificationKind(models.TextChoices):
     PURGATORY = "purgatory", "Pilots stuck in purgatory"
 
 
+class ReminderStatus(models.TextChoices):
+    CLAIMED = "claimed", "Claimed, queued for sending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed too often, given up"
+    SKIPPED = "skipped", "Skipped"
+
+
+UNSENT_STATUSES = (ReminderStatus.CLAIMED, ReminderStatus.SENDING, ReminderStatus.FAILED)
+
+
 class ReminderLog(models.Model):
-    class Status(models.TextChoices):
-        CLAIMED = "claimed", "Claimed"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed, will retry"
-        SKIPPED = "skipped", "Skipped (too old to matter)"
+    Status = ReminderStatus
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_logs"
@@ -41,6 +54,12 @@ class ReminderLog(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a send task was last queued for it."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failure: not queued again before this."
+    )
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -53,7 +72,12 @@ class ReminderLog(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "claimed_at"], name="reminder_pending"),
+            # The scan's look for rows to queue again; sent and skipped rows stay out of it.
+            models.Index(
+                fields=["status", "queued_at"],
+                name="reminder_unsent",
+                condition=Q(status__in=UNSENT_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

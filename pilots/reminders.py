@@ -8,11 +8,17 @@ The scan (every few minutes, from the beat; or `manage.py send_reminders`):
 2. claims each one by inserting its ReminderLog row, ON CONFLICT DO NOTHING, and learns
    from RETURNING which rows this scan inserted: a row claimed before (by an earlier
    scan, a parallel beat) is not returned, so it is not sent again;
-3. after commit, queues one send task per claimed row, and re-queues rows left unsent
-   (a lost Redis message, a crashed worker): the rows, not the queue, are the memory.
+3. picks the rows to queue again: queued but still unsent after the broker's visibility
+   timeout and a margin (a lost Redis message), failed and past their backoff, or held
+   by a delivery whose lease ran out (a crashed worker); it stamps them queued now, so
+   the next scan leaves them alone while they wait in the queue;
+4. after commit, queues one send task per row of steps 2 and 3: the rows, not the
+   queue, are the memory.
 
 A send task (`deliver`) leases its row with a conditional UPDATE, so two deliveries of
-the same message never both send; a reminder older than it is useful is skipped.
+the same message never both send; a reminder older than it is useful is skipped. A
+failed send is recorded with the time of its next attempt, backing off from two minutes
+to an hour; after MAX_ATTEMPTS the row is given up. No retry waits in Redis.
 """
 
 import logging
@@ -23,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from pilots.gate_signers import GateRow, signers_of
@@ -33,12 +39,23 @@ from pilots.purgatory import stuck_filter, with_purgatory_facts
 
 log = logging.getLogger(__name__)
 
+# Rows per INSERT where the database cannot take the whole claim as arrays (SQLite).
 CLAIM_BATCH = 1000
+# At most this many rows are queued again by one scan; the next scan takes the rest.
+REQUEUE_LIMIT = 10_000
+MAX_ATTEMPTS = 6
 
 
 def requeue_after() -> timedelta:
-    """A claimed row nobody sent within this long is queued again by the next scan."""
+    """A row queued this long ago and still unsent is queued again by the next scan.
+    Longer than the broker's visibility timeout, so a message Redis still holds (and
+    would redeliver) is not doubled at every scan of the 08:00 burst."""
     return timedelta(seconds=settings.NINETY_REMINDER_REQUEUE_SECONDS)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after a failed attempt: 2, 4, 8, 16, 32 minutes, then at most an hour."""
+    return timedelta(seconds=min(60 * 2**attempts, 3600))
 
 
 def lease() -> timedelta:
@@ -214,46 +231,107 @@ def _purgatory(today: date) -> Iterator[Due]:
             yield Due(recipient, NotificationKind.PURGATORY, "pilot", pk, 0, week)
 
 
-def claim(dues: Iterable[Due]) -> list[int]:
-    """Insert the rows not claimed before; return the ids of those this call inserted."""
+def claim(dues: Iterable[Due], now: datetime) -> list[int]:
+    """Insert the rows not claimed before, stamped queued at `now`; return the ids of
+    those this call inserted.
+
+    On PostgreSQL the whole claim is one INSERT ... SELECT FROM unnest(arrays), so the
+    scan's query count does not grow with the number of reminders (the arrays cost a few
+    hundred bytes a reminder in memory). Elsewhere (SQLite, the embedded default) it
+    inserts CLAIM_BATCH rows a statement.
+    """
+    if connection.vendor != "postgresql":
+        return _claim_in_batches(dues, now)
+    columns: tuple[list, ...] = ([], [], [], [], [], [])
+    for due in dues:
+        for column, value in zip(columns, _key(due), strict=True):
+            column.append(value)
+    if not columns[0]:
+        return []
+    sql = (
+        f"INSERT INTO {ReminderLog._meta.db_table} ({_COLUMNS}) "  # noqa: S608 - table name from the model
+        "SELECT recipient_id, kind, subject_type, subject_id, level, day, %s, 0, '', %s, %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::smallint[], "
+        "%s::date[]) AS due(recipient_id, kind, subject_type, subject_id, level, day) "
+        f"{_ON_CONFLICT}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ReminderLog.Status.CLAIMED, now, now, *columns])
+        return [row[0] for row in cursor.fetchall()]
+
+
+_COLUMNS = (
+    "recipient_id, kind, subject_type, subject_id, level, day, "
+    "status, attempts, last_error, claimed_at, queued_at"
+)
+_ON_CONFLICT = (
+    "ON CONFLICT (recipient_id, kind, subject_type, subject_id, level, day) DO NOTHING RETURNING id"
+)
+
+
+def _key(due: Due) -> tuple:
+    return (
+        due.recipient_id,
+        str(due.kind),
+        due.subject_type,
+        due.subject_id,
+        due.level,
+        due.day,
+    )
+
+
+def _claim_in_batches(dues: Iterable[Due], now: datetime) -> list[int]:
     claimed: list[int] = []
     batch: list[Due] = []
     for due in dues:
         batch.append(due)
         if len(batch) >= CLAIM_BATCH:
-            claimed += _insert_claims(batch)
+            claimed += _insert_claims(batch, now)
             batch = []
     if batch:
-        claimed += _insert_claims(batch)
+        claimed += _insert_claims(batch, now)
     return claimed
 
 
-def _insert_claims(batch: list[Due]) -> list[int]:
-    table = ReminderLog._meta.db_table
-    now = timezone.now()
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(batch))
+def _insert_claims(batch: list[Due], now: datetime) -> list[int]:
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0, '', %s, %s)"] * len(batch))
     params: list = []
     for due in batch:
-        params += [
-            due.recipient_id,
-            due.kind,
-            due.subject_type,
-            due.subject_id,
-            due.level,
-            due.day,
-            ReminderLog.Status.CLAIMED,
-            now,
-        ]
+        params += [*_key(due), ReminderLog.Status.CLAIMED, now, now]
     # Only the table name (from the model) is formatted in; every value is a parameter.
     sql = (
-        f"INSERT INTO {table} (recipient_id, kind, subject_type, subject_id, level, day, "  # noqa: S608
-        f"status, attempts, last_error, claimed_at) VALUES {values} "
-        "ON CONFLICT (recipient_id, kind, subject_type, subject_id, level, day) DO NOTHING "
-        "RETURNING id"
+        f"INSERT INTO {ReminderLog._meta.db_table} ({_COLUMNS}) "  # noqa: S608
+        f"VALUES {values} {_ON_CONFLICT}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _requeue(now: datetime) -> list[int]:
+    """Take the rows to queue again (step 3 of the module docstring) and stamp them queued.
+
+    SKIP LOCKED: a parallel scan busy with the same rows keeps them; the UPDATE's
+    conditions are checked again on the locked rows, so each row is queued by one scan.
+    """
+    Status = ReminderLog.Status
+    again = (
+        Q(status=Status.CLAIMED)
+        & (Q(queued_at__isnull=True) | Q(queued_at__lt=now - requeue_after()))
+        | Q(status=Status.FAILED, next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, lease_until__lt=now)
+    )
+    ids = list(
+        ReminderLog.objects.select_for_update(skip_locked=True)
+        .filter(again)
+        .order_by()
+        .values_list("pk", flat=True)[:REQUEUE_LIMIT]
+    )
+    if ids:
+        ReminderLog.objects.filter(again, pk__in=ids).update(
+            status=Status.CLAIMED, queued_at=now, lease_until=None
+        )
+    return ids
 
 
 @dataclass
@@ -264,7 +342,11 @@ class ScanResult:
 
 
 def scan(now: datetime | None = None, *, send: bool = True) -> ScanResult:
-    """Claim what is due and, after commit, queue its sending (see the module docstring)."""
+    """Claim what is due and, after commit, queue its sending (see the module docstring).
+
+    With `send=False` the scan does its database work but hands nothing to the broker,
+    as if the messages were lost (tests, the benchmark).
+    """
     from pilots.tasks import send_reminder
 
     now = now or timezone.now()
@@ -276,18 +358,10 @@ def scan(now: datetime | None = None, *, send: bool = True) -> ScanResult:
             yield due
 
     with transaction.atomic():
-        claimed = claim(counted(find_due(now)))
-        stale = list(
-            ReminderLog.objects.filter(
-                Q(
-                    status__in=[ReminderLog.Status.CLAIMED, ReminderLog.Status.FAILED],
-                    claimed_at__lt=now - requeue_after(),
-                )
-                | Q(status=ReminderLog.Status.SENDING, lease_until__lt=now)
-            )
-            .exclude(pk__in=claimed)
-            .values_list("pk", flat=True)[:10000]
-        )
+        # Queue again first: the rows claimed below are stamped queued now and so are
+        # never taken twice by one scan.
+        stale = _requeue(now)
+        claimed = claim(counted(find_due(now)), now)
         if send:
             ids = claimed + stale
             transaction.on_commit(lambda: [send_reminder.delay(pk) for pk in ids])
@@ -319,12 +393,13 @@ def too_old(row: ReminderLog, now: datetime) -> bool:
 
 
 def _lease(log_id: int, now: datetime) -> ReminderLog | None:
-    """Take the row for sending, unless it is sent or another delivery holds it."""
-    takeable = Q(status__in=[ReminderLog.Status.CLAIMED, ReminderLog.Status.FAILED]) | Q(
-        status=ReminderLog.Status.SENDING, lease_until__lt=now
+    """Take the row for sending, unless it is sent, given up, waiting out its backoff, or
+    held by another delivery whose lease still runs."""
+    takeable = (
+        Q(status=ReminderLog.Status.CLAIMED)
+        | Q(status=ReminderLog.Status.FAILED, next_attempt_at__lte=now)
+        | Q(status=ReminderLog.Status.SENDING, lease_until__lt=now)
     )
-    from django.db.models import F
-
     taken = ReminderLog.objects.filter(takeable, pk=log_id).update(
         status=ReminderLog.Status.SENDING, lease_until=now + lease(), attempts=F("attempts") + 1
     )
@@ -336,9 +411,10 @@ def _lease(log_id: int, now: datetime) -> ReminderLog | None:
 def deliver(log_id: int, now: datetime | None = None) -> str:
     """Send one claimed reminder (in the app, and by mail if the recipient wants it).
 
-    Returns what happened: "sent", "skipped" (too old, or nothing left to say) or
-    "not mine" (sent already, or another delivery holds it). Raises on a mail failure,
-    after recording it, so the task retries with backoff.
+    Returns what happened: "sent"; "skipped" (too old, nothing left to say, or the
+    recipient's account is inactive); "failed" (recorded with the time of the next
+    attempt, which the scan will queue); "gave up" (the last attempt failed); or
+    "not mine" (sent already, waiting out its backoff, or another delivery holds it).
     """
     from pilots import notifications
 
@@ -346,26 +422,45 @@ def deliver(log_id: int, now: datetime | None = None) -> str:
     row = _lease(log_id, now)
     if row is None:
         return "not mine"
+    if row.attempts > MAX_ATTEMPTS:
+        # Deliveries kept dying without recording a failure (a crash each time).
+        _finish(row, ReminderLog.Status.GAVE_UP, "no delivery finished; given up")
+        return "gave up"
+    if not row.recipient.is_active:
+        _finish(row, ReminderLog.Status.SKIPPED, "the recipient's account is inactive")
+        return "skipped"
     if too_old(row, now):
         _finish(row, ReminderLog.Status.SKIPPED, "too old to matter")
         return "skipped"
-    message = notifications.compose(row, now)
-    if message is None:
-        _finish(row, ReminderLog.Status.SKIPPED, "nothing to say any more")
-        return "skipped"
     try:
+        message = notifications.compose(row, now)
+        if message is None:
+            _finish(row, ReminderLog.Status.SKIPPED, "nothing to say any more")
+            return "skipped"
         notifications.deliver_message(row, message)
-    except Exception as exc:
-        _finish(row, ReminderLog.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
-        raise
+    except Exception as exc:  # a soft time limit too: recorded, then the scan retries
+        return _fail(row, now, f"{type(exc).__name__}: {exc}"[:2000])
     _finish(row, ReminderLog.Status.SENT, "")
     return "sent"
 
 
-def _finish(row: ReminderLog, status: str, note: str) -> None:
+def _fail(row: ReminderLog, now: datetime, note: str) -> str:
+    if row.attempts >= MAX_ATTEMPTS:
+        log.error("Reminder %s given up after %s attempts: %s", row.pk, row.attempts, note)
+        _finish(row, ReminderLog.Status.GAVE_UP, note)
+        return "gave up"
+    log.warning("Reminder %s failed (attempt %s): %s", row.pk, row.attempts, note)
+    _finish(row, ReminderLog.Status.FAILED, note, next_attempt_at=now + retry_delay(row.attempts))
+    return "failed"
+
+
+def _finish(
+    row: ReminderLog, status: str, note: str, next_attempt_at: datetime | None = None
+) -> None:
     ReminderLog.objects.filter(pk=row.pk).update(
         status=status,
         last_error=note,
         lease_until=None,
+        next_attempt_at=next_attempt_at,
         sent_at=timezone.now() if status == ReminderLog.Status.SENT else None,
     )

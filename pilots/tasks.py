@@ -1,6 +1,7 @@
 """Celery tasks of pilots: thin, they take ids and call a service."""
 
 from celery import shared_task
+from django.conf import settings
 
 from pilots import reminders
 
@@ -13,17 +14,17 @@ def scan_reminders() -> dict:
 
 
 @shared_task(
-    bind=True,
     name="pilots.send_reminder",
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=6,
+    # Both well inside the send's lease, so no second delivery takes the row over while
+    # this one may still be sending. The soft limit raises inside the send, which
+    # records the failure; the hard limit ends a send that ignores it.
+    soft_time_limit=settings.NINETY_REMINDER_SEND_SOFT_TIME_LIMIT,
+    time_limit=settings.NINETY_REMINDER_SEND_TIME_LIMIT,
 )
-def send_reminder(self, log_id: int) -> str:
-    try:
-        return reminders.deliver(log_id)
-    except Exception as exc:
-        if self.request.is_eager:
-            return "failed"  # recorded on the row; the next scan queues it again
-        # 30 s, 1 min, 2 min, ... up to 30 min between attempts.
-        raise self.retry(exc=exc, countdown=min(1800, 30 * 2**self.request.retries)) from exc
+def send_reminder(log_id: int) -> str:
+    """Deliver one claimed reminder. No Celery retry: a failure is recorded on the row
+    with its next attempt time and the scan queues it again, so no long countdown sits
+    in Redis past the visibility timeout (where it would be handed out twice)."""
+    return reminders.deliver(log_id)

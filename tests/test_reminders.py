@@ -1,5 +1,6 @@
 """Reminder rules with frozen time: digest buckets, escalation levels, gate and purgatory
-notices, opt-outs, nothing-to-say, exactly-once claiming and DST weekends."""
+notices to the right people, opt-outs, nothing-to-say, exactly-once claiming, failures
+retried with backoff, and DST weekends."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -392,3 +393,130 @@ def test_leadership_hears_of_a_gate_only_when_the_pilot_is_high_risk(
     run_scan(at(KICKOFF + timedelta(days=2), 10), django_capture_on_commit_callbacks)
     ready = mails_of(mailoutbox, "ready for signature")
     assert sorted(m.to[0] for m in ready) == ["leader@example.com", "pm@example.com"]
+
+
+# --- failures, backoff and re-queueing --------------------------------------------------
+
+REFUSING = "tests.failing_mail.RefusingBackend"
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def the_digest() -> ReminderLog:
+    return ReminderLog.objects.get(kind=NotificationKind.DIGEST)
+
+
+def test_a_failing_mail_server_is_retried_with_backoff_then_given_up(
+    running, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = REFUSING
+    moment = at(KICKOFF + timedelta(days=6))
+    run_scan(moment, django_capture_on_commit_callbacks)
+    waits = []
+    for attempt in range(1, reminders.MAX_ATTEMPTS):
+        row = the_digest()
+        assert (row.status, row.attempts) == (ReminderLog.Status.FAILED, attempt)
+        assert "Connection refused" in row.last_error
+        waits.append(row.next_attempt_at - moment)
+        # A scan before the backoff is over leaves it alone ...
+        early = run_scan(
+            row.next_attempt_at - timedelta(seconds=30), django_capture_on_commit_callbacks
+        )
+        assert early.requeued == 0 and the_digest().attempts == attempt
+        # ... the first one after queues it again.
+        moment = row.next_attempt_at + timedelta(seconds=1)
+        assert run_scan(moment, django_capture_on_commit_callbacks).requeued == 1
+    assert waits == [timedelta(minutes=m) for m in (2, 4, 8, 16, 32)]
+    row = the_digest()
+    assert (row.status, row.attempts) == (ReminderLog.Status.GAVE_UP, reminders.MAX_ATTEMPTS)
+    later = run_scan(moment + timedelta(hours=3), django_capture_on_commit_callbacks)
+    assert later.requeued == 0 and the_digest().status == ReminderLog.Status.GAVE_UP
+    assert mailoutbox == []
+
+
+def test_a_failed_reminder_goes_out_once_the_mail_server_is_back(
+    running, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = REFUSING
+    moment = at(KICKOFF + timedelta(days=6))
+    run_scan(moment, django_capture_on_commit_callbacks)
+    settings.EMAIL_BACKEND = LOCMEM
+    run_scan(moment + timedelta(minutes=3), django_capture_on_commit_callbacks)
+    run_scan(moment + timedelta(minutes=8), django_capture_on_commit_callbacks)
+    assert len(mails_of(mailoutbox, "Your deliverables")) == 1
+    row = the_digest()
+    assert (row.status, row.attempts, row.last_error) == (ReminderLog.Status.SENT, 2, "")
+    assert Notification.objects.filter(reminder=row).count() == 1
+
+
+def test_the_send_task_records_a_failure_instead_of_retrying_in_the_queue(running, settings):
+    from pilots.tasks import send_reminder
+
+    settings.EMAIL_BACKEND = REFUSING
+    moment = at(KICKOFF + timedelta(days=6))
+    with time_machine.travel(moment, tick=False):
+        reminders.scan(send=False)
+        assert send_reminder.delay(the_digest().pk).get() == "failed"
+    assert the_digest().next_attempt_at == moment + timedelta(minutes=2)
+
+
+def test_a_queued_reminder_is_queued_again_only_after_the_visibility_timeout(running, settings):
+    settings.NINETY_REMINDER_REQUEUE_SECONDS = 360  # visibility timeout (300) + a margin
+    day = KICKOFF + timedelta(days=6)
+
+    def requeued(hour: int, minute: int) -> int:
+        with time_machine.travel(at(day, hour, minute), tick=False):
+            return reminders.scan(at(day, hour, minute), send=False).requeued
+
+    with time_machine.travel(at(day, 8, 1), tick=False):
+        assert reminders.scan(send=False).claimed == 1  # queued, and the message lost
+    # Every five minutes, as the beat: once per six minutes at most, not at every scan.
+    assert [requeued(8, m) for m in (5, 10, 15, 20, 25)] == [0, 1, 0, 1, 0]
+
+
+def test_claiming_is_one_statement_however_many_reminders(team, playbook, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import needs_postgres
+
+    needs_postgres()
+    monkeypatch.setattr(reminders, "CLAIM_BATCH", 5)  # the old batch size, scaled down
+    pilot = build_pilot(
+        programme_manager=team["pm"], playbook=playbook, production_owner=team["po"]
+    )
+    ids = list(pilot.deliverables.values_list("pk", flat=True))
+    services.deliverables_assign(pilot=pilot, deliverable_ids=ids, owner=team["owner"])
+    with (
+        CaptureQueriesContext(connection) as captured,
+        time_machine.travel(at(KICKOFF + timedelta(days=80)), tick=False),
+    ):
+        result = reminders.scan(send=False)
+    inserts = [q for q in captured if q["sql"].startswith("INSERT")]
+    assert result.claimed > reminders.CLAIM_BATCH and len(inserts) == 1
+
+
+def test_a_send_is_stopped_before_its_lease_runs_out(settings):
+    from django.core.mail import get_connection
+
+    from pilots.tasks import send_reminder
+
+    lease = settings.NINETY_REMINDER_LEASE_SECONDS
+    assert settings.EMAIL_TIMEOUT == 20
+    assert settings.EMAIL_TIMEOUT < send_reminder.soft_time_limit < send_reminder.time_limit < lease
+    smtp = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    assert smtp.timeout == settings.EMAIL_TIMEOUT
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert visibility < settings.NINETY_REMINDER_REQUEUE_SECONDS
+
+
+def test_mail_to_an_inactive_account_is_skipped(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    team["po"].is_active = False
+    team["po"].save(update_fields=["is_active"])
+    due = running.deliverables.get(title="Foundation activity 1").due_date
+    run_scan(at(due + timedelta(days=4)), django_capture_on_commit_callbacks)
+    assert [m.to[0] for m in mails_of(mailoutbox, "days overdue")] == ["pm@example.com"]
+    skipped = ReminderLog.objects.get(recipient=team["po"], kind=NotificationKind.ESCALATION)
+    assert skipped.status == ReminderLog.Status.SKIPPED
+    assert not Notification.objects.filter(user=team["po"]).exists()

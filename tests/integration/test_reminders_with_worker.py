@@ -240,6 +240,20 @@ def test_a_rolled_back_scan_queues_nothing(broker, workers, mail_dir, due_today)
     assert broker.llen("celery") == 0
 
 
+def test_a_failed_send_waits_in_the_database_not_in_redis(broker, workers, mail_dir, due_today):
+    workers("w1", mail_backend="tests.failing_mail.RefusingBackend")
+    reminders.scan()
+    wait_for(lambda: ReminderLog.objects.filter(status="failed").exists(), what="the failure")
+    time.sleep(1.5)
+    # No retry countdown: neither queued nor held by the worker (Redis's `unacked`), where
+    # a wait past the visibility timeout would be handed to a second worker.
+    assert broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+    row = ReminderLog.objects.get()
+    assert row.attempts == 1 and row.next_attempt_at > timezone.now()
+    assert reminders.scan().requeued == 0  # the backoff is not over: the row waits
+    assert digest_mails(mail_dir) == []
+
+
 def test_old_unsent_reminders_wait_their_turn(db, settings):
     """(Guard for the helpers above: requeue and lease follow the settings.)"""
     settings.NINETY_REMINDER_REQUEUE_SECONDS = 7
