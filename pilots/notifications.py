@@ -31,6 +31,13 @@ CHAT_KINDS = {
 }
 
 
+def one_line(text: str) -> str:
+    """Runs of whitespace, line breaks included, as one space. A subject holds names and
+    titles people typed; a line break in a mail header makes Django refuse the mail
+    (BadHeaderError), and it would refuse it at every retry."""
+    return " ".join(text.split())
+
+
 @dataclass
 class Message:
     subject: str
@@ -38,6 +45,11 @@ class Message:
     url: str
     context: dict = field(default_factory=dict)
     pilot: Pilot | None = None
+
+    def __post_init__(self) -> None:
+        # The one place every subject (and the bell's title, and the chat line) passes.
+        self.subject = one_line(self.subject)
+        self.title = one_line(self.title)
 
 
 def absolute(path: str) -> str:

@@ -520,3 +520,23 @@ def test_mail_to_an_inactive_account_is_skipped(
     skipped = ReminderLog.objects.get(recipient=team["po"], kind=NotificationKind.ESCALATION)
     assert skipped.status == ReminderLog.Status.SKIPPED
     assert not Notification.objects.filter(user=team["po"]).exists()
+
+
+# --- subjects -------------------------------------------------------------------------
+
+
+def test_a_line_break_in_a_title_or_name_still_makes_a_one_line_subject(
+    running, team, mailoutbox, django_capture_on_commit_callbacks
+):
+    item = running.deliverables.get(title="Foundation activity 1")
+    Deliverable.objects.filter(pk=item.pk).update(title="Data\r\nreadiness")
+    Pilot.objects.filter(pk=running.pk).update(name="Claims\ntriage")
+    run_scan(at(item.due_date + timedelta(days=4)), django_capture_on_commit_callbacks)
+    escalated = mails_of(mailoutbox, "days overdue")
+    assert [m.subject for m in escalated] == [
+        f"{running.reference}: “Data readiness” is 4 days overdue"
+    ] * 2
+    assert ReminderLog.objects.exclude(status=ReminderLog.Status.SENT).count() == 0
+    Pilot.objects.filter(pk=running.pk).update(production_owner=None)
+    run_scan(at(item.due_date + timedelta(days=5)), django_capture_on_commit_callbacks)
+    assert f"{running.reference} Claims triage is stuck" in [m.subject for m in mailoutbox]
