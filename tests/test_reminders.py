@@ -540,3 +540,23 @@ def test_a_line_break_in_a_title_or_name_still_makes_a_one_line_subject(
     Pilot.objects.filter(pk=running.pk).update(production_owner=None)
     run_scan(at(item.due_date + timedelta(days=5)), django_capture_on_commit_callbacks)
     assert f"{running.reference} Claims triage is stuck" in [m.subject for m in mailoutbox]
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def test_send_reminders_sends_only_for_today(
+    running, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError
+
+    today = KICKOFF + timedelta(days=6)
+    with time_machine.travel(at(today, 9), tick=False):
+        with pytest.raises(CommandError, match="not today: add --dry-run"):
+            call_command("send_reminders", "--date", (today + timedelta(days=1)).isoformat())
+        with pytest.raises(CommandError, match="not today"):
+            call_command("send_reminders", "--date", (today - timedelta(days=1)).isoformat())
+        assert not ReminderLog.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("send_reminders", "--date", today.isoformat())
+    assert len(mails_of(mailoutbox, "Your deliverables")) == 1
