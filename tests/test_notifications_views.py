@@ -120,3 +120,10 @@ def test_a_reviewer_sees_the_gates_they_must_sign(pilot, reviewer, leader):
         prepared_by=reviewer,
     )
     assert gate_summaries(leader) == [f"Gate: {pilot.reference} Scale"]
+
+
+def test_the_notification_posts_refuse_get(client, owner):
+    client.force_login(owner)
+    for name in ("calendar-feed-create", "calendar-feed-revoke", "notifications-read-all"):
+        assert client.get(reverse(name)).status_code == 405, name
+    assert not CalendarFeed.objects.exists()

@@ -560,3 +560,114 @@ def test_send_reminders_sends_only_for_today(
         with django_capture_on_commit_callbacks(execute=True):
             call_command("send_reminders", "--date", today.isoformat())
     assert len(mails_of(mailoutbox, "Your deliverables")) == 1
+
+
+# --- what the rules send ---------------------------------------------------------------
+
+
+def test_the_beat_runs_the_scan(settings):
+    from config.celery import app
+
+    tasks = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "pilots.scan_reminders" in tasks
+    assert "pilots.scan_reminders" in app.tasks
+
+
+def test_the_digest_buckets_tomorrow_and_in_a_week(
+    running, mailoutbox, django_capture_on_commit_callbacks
+):
+    today = KICKOFF + timedelta(days=3)
+    open_items = running.deliverables.order_by("pk")
+    plan = {
+        "Due tomorrow thing": today + timedelta(days=1),
+        "Due in a week thing": today + timedelta(days=7),
+        "Due in three days thing": today + timedelta(days=3),
+    }
+    for item, (title, due) in zip(open_items[:3], plan.items(), strict=True):
+        Deliverable.objects.filter(pk=item.pk).update(title=title, start_date=KICKOFF, due_date=due)
+    Deliverable.objects.filter(pilot=running).exclude(title__in=plan).update(
+        start_date=KICKOFF, due_date=today + timedelta(days=30)
+    )
+    run_scan(at(today), django_capture_on_commit_callbacks)
+    body = mails_of(mailoutbox, "Your deliverables")[0].body
+    tomorrow, week = body.index("DUE TOMORROW"), body.index("DUE IN A WEEK")
+    assert tomorrow < body.index("Due tomorrow thing") < week < body.index("Due in a week thing")
+    assert "Due in three days thing" not in body and "OVERDUE" not in body
+    html = mails_of(mailoutbox, "Your deliverables")[0].alternatives[0][0]
+    assert "Due tomorrow thing" in html and "Due in a week thing" in html
+
+
+def test_an_escalation_too_old_to_matter_is_skipped(running, mailoutbox):
+    due = running.deliverables.get(title="Foundation activity 1").due_date
+    claimed_at = at(due + timedelta(days=4))
+    with time_machine.travel(claimed_at, tick=False):
+        reminders.scan(send=False)
+    rows = ReminderLog.objects.filter(kind=NotificationKind.ESCALATION)
+    first, second = list(rows.order_by("pk"))
+    with time_machine.travel(claimed_at + timedelta(days=1), tick=False):
+        assert reminders.deliver(first.pk) == "sent"  # late, but it still matters
+    with time_machine.travel(claimed_at + reminders.MAX_AGE + timedelta(minutes=1), tick=False):
+        assert reminders.deliver(second.pk) == "skipped"
+    assert ReminderLog.objects.get(pk=second.pk).last_error == "too old to matter"
+    assert len(mails_of(mailoutbox, "days overdue")) == 1
+
+
+class ChatEdge:
+    """urllib.request.urlopen, the network edge of the chat webhook, recording posts."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, str]] = []
+
+    def __call__(self, request, timeout):
+        import json
+
+        self.posts.append((request.full_url, json.loads(request.data)["text"]))
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture
+def chat(monkeypatch) -> ChatEdge:
+    import urllib.request
+
+    edge = ChatEdge()
+    monkeypatch.setattr(urllib.request, "urlopen", edge)
+    return edge
+
+
+def test_gate_events_are_posted_to_the_pilots_chat_once_each(
+    running, team, chat, settings, django_capture_on_commit_callbacks
+):
+    settings.NINETY_CHAT_WEBHOOK_URL = "https://hooks.example.com/organisation"
+    Pilot.objects.filter(pk=running.pk).update(chat_webhook_url="https://hooks.example.com/pilot")
+    run = running.phase_runs.get(number=1)
+    close_mandatory(run, team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)
+    with time_machine.travel(at(KICKOFF + timedelta(days=2), 11), tick=False):
+        services.phase_run_sign_off(phase_run=run, actor=team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=2), 12), django_capture_on_commit_callbacks)
+    assert [(url, text.split(" http")[0]) for url, text in chat.posts] == [
+        (
+            "https://hooks.example.com/pilot",
+            f"{running.reference}: the Foundation gate is ready for signature",
+        ),
+        (
+            "https://hooks.example.com/pilot",
+            f"{running.reference}: the Foundation phase is signed off",
+        ),
+    ]
+
+
+def test_without_its_own_webhook_a_pilot_posts_to_the_organisations(
+    running, team, chat, settings, django_capture_on_commit_callbacks
+):
+    settings.NINETY_CHAT_WEBHOOK_URL = "https://hooks.example.com/organisation"
+    close_mandatory(running.phase_runs.get(number=1), team["pm"])
+    run_scan(at(KICKOFF + timedelta(days=2)), django_capture_on_commit_callbacks)
+    assert [url for url, _ in chat.posts] == ["https://hooks.example.com/organisation"]
+    assert "ready for signature" in chat.posts[0][1]
