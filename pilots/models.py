@@ -108,6 +108,9 @@ class Pilot(models.Model):
     success_target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     success_target_date = models.DateField(null=True, blank=True)
     launched_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking, as on deliverables: every write bumps it, and an edit based on
+    # an older value is refused instead of silently undoing someone else's change.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

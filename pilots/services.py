@@ -2,11 +2,11 @@
 of the state it changes; views call these and never save pilots or deliverables directly.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import uuid4
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from pilots.models import OPEN_STATUSES, Deliverable, Evidence, PhaseRun, Pilot
@@ -29,6 +29,24 @@ class StaleEdit(ChangeRefused):
             "Nothing was saved; the current version is shown."
         )
         self.current = current
+
+
+class StalePilotEdit(ChangeRefused):
+    """Somebody else changed the pilot since the user loaded the form; nothing was written."""
+
+    def __init__(self, current: Pilot):
+        super().__init__(
+            "Someone else changed this pilot while you were editing it. Nothing was saved; "
+            "the form now shows the current details. Make your change again if it still "
+            "applies."
+        )
+        self.current = current
+
+
+OUT_OF_CALENDAR = (
+    "The plan cannot be dated from that kickoff: some of its dates would fall outside "
+    "the calendar. Choose a kickoff date closer to today."
+)
 
 
 def pilot_create(
@@ -102,6 +120,15 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
         phases = list(locked.playbook.phases.prefetch_related("templates").order_by("number"))
         if not phases:
             raise ChangeRefused("The playbook has no phases to launch.")
+        last_day = max(
+            [phase.end_day for phase in phases]
+            + [template.due_day for phase in phases for template in phase.templates.all()]
+        )
+        try:
+            locked.date_of_day(last_day)
+        except OverflowError:
+            # A kickoff near the end of the calendar (typed as 9999, or set in the admin).
+            raise ChangeRefused(OUT_OF_CALENDAR) from None
         runs = PhaseRun.objects.bulk_create(
             [
                 PhaseRun(
@@ -138,7 +165,8 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
         Deliverable.objects.bulk_create(deliverables, batch_size=500)
         locked.status = Pilot.Status.ACTIVE
         locked.launched_at = timezone.now()
-        locked.save(update_fields=["status", "launched_at", "updated_at"])
+        locked.version += 1
+        locked.save(update_fields=["status", "launched_at", "version", "updated_at"])
         announce(
             actor=actor,
             verb="pilot.launched",
@@ -154,28 +182,39 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
     return locked
 
 
-def pilot_update(*, pilot: Pilot, actor=None, **fields) -> Pilot:
-    """Change a pilot's details. A new kickoff date re-plans the open work (see below)."""
-    new_kickoff = fields.pop("kickoff_date", pilot.kickoff_date)
-    if "playbook" in fields and pilot.is_launched and fields["playbook"] != pilot.playbook:
-        raise ChangeRefused("The playbook of a launched pilot cannot change.")
+def pilot_update(
+    *, pilot: Pilot, expected_version: int | None = None, actor=None, **fields
+) -> Pilot:
+    """Change a pilot's details. A new kickoff date re-plans the open work (see below).
+
+    With `expected_version`, the change applies only if nobody wrote the pilot since the
+    user loaded it (StalePilotEdit otherwise). The row is locked, re-read and judged as it
+    stands in the database, whatever the caller's copy holds. Returns the fresh pilot.
+    """
     with transaction.atomic():
-        before = {name: _jsonable(getattr(pilot, name)) for name in fields}
-        for name, value in fields.items():
-            setattr(pilot, name, value)
-        pilot.save(update_fields=[*fields, "updated_at"])
+        locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise StalePilotEdit(locked)
+        new_kickoff = fields.pop("kickoff_date", locked.kickoff_date)
+        if "playbook" in fields and locked.is_launched and fields["playbook"] != locked.playbook:
+            raise ChangeRefused("The playbook of a launched pilot cannot change.")
         if fields:
+            before = {name: _jsonable(getattr(locked, name)) for name in fields}
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            locked.version += 1
+            locked.save(update_fields=[*fields, "version", "updated_at"])
             announce(
                 actor=actor,
                 verb="pilot.updated",
-                target=pilot,
-                pilot=pilot,
+                target=locked,
+                pilot=locked,
                 before=before,
                 after={name: _jsonable(value) for name, value in fields.items()},
             )
-        if new_kickoff != pilot.kickoff_date:
-            pilot_move_kickoff(pilot=pilot, kickoff_date=new_kickoff, actor=actor)
-    return pilot
+        if new_kickoff != locked.kickoff_date:
+            pilot_move_kickoff(pilot=locked, kickoff_date=new_kickoff, actor=actor)
+    return locked
 
 
 def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date, actor=None) -> int:
@@ -189,9 +228,13 @@ def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date, actor=None) -> int:
     if not shift:
         return 0
     with transaction.atomic():
+        _refuse_dates_outside_calendar(pilot, shift)
         previous = pilot.kickoff_date
-        Pilot.objects.filter(pk=pilot.pk).update(kickoff_date=kickoff_date)
+        Pilot.objects.filter(pk=pilot.pk).update(
+            kickoff_date=kickoff_date, version=F("version") + 1, updated_at=timezone.now()
+        )
         pilot.kickoff_date = kickoff_date
+        pilot.refresh_from_db(fields=["version", "updated_at"])
         PhaseRun.objects.filter(pilot=pilot).exclude(state=PhaseRun.State.SIGNED_OFF).update(
             planned_start=F("planned_start") + shift, planned_end=F("planned_end") + shift
         )
@@ -213,6 +256,30 @@ def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date, actor=None) -> int:
             },
         )
     return moved
+
+
+def _refuse_dates_outside_calendar(pilot: Pilot, shift: timedelta) -> None:
+    """ChangeRefused if moving the open plan by `shift` would leave the calendar.
+
+    Checked here, before any write, because the database would store such a date and
+    every page reading it back would then fail.
+    """
+    open_work = Deliverable.objects.filter(pilot=pilot, status__in=OPEN_STATUSES).aggregate(
+        first=Min("start_date"), last=Max("due_date")
+    )
+    runs = (
+        PhaseRun.objects.filter(pilot=pilot)
+        .exclude(state=PhaseRun.State.SIGNED_OFF)
+        .aggregate(first=Min("planned_start"), last=Max("planned_end"))
+    )
+    try:
+        # The new day 1 must leave room for the playbook's days after it.
+        (pilot.kickoff_date + shift) + timedelta(days=pilot.playbook.length_days)
+        for day in (*open_work.values(), *runs.values()):
+            if day is not None:
+                day + shift
+    except OverflowError:
+        raise ChangeRefused(OUT_OF_CALENDAR) from None
 
 
 def _write(
