@@ -5,8 +5,9 @@ administrator) read every pilot; anybody else reads the pilots they are a member
 (sponsor, production owner, owner of one of its deliverables). Everyone else gets 404,
 so the existence of a pilot is not disclosed.
 
-Writing: the pilot's programme manager and administrators edit a pilot; a deliverable
-may also be ticked by its owner. A reader who may not write gets 403.
+Writing: the pilot's programme manager (while they hold the Programme manager role) and
+administrators edit a pilot; a deliverable may also be ticked by its owner. A reader who
+may not write gets 403.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from pilots.models import Deliverable, Pilot
-from pilots.roles import Role, is_administrator, reads_every_pilot, role_names
+from pilots.roles import Role, is_administrator, is_programme_manager, reads_every_pilot, role_names
 
 
 def visible_pilots(user) -> QuerySet[Pilot]:
@@ -33,7 +34,11 @@ def can_create_pilot(user) -> bool:
 
 
 def can_edit_pilot(user, pilot: Pilot) -> bool:
-    return is_administrator(user) or pilot.programme_manager_id == user.pk
+    """Administrators, and the pilot's programme manager while they still hold the role:
+    someone moved to leadership or review keeps reading the pilot but stops editing it."""
+    if is_administrator(user):
+        return True
+    return pilot.programme_manager_id == user.pk and is_programme_manager(user)
 
 
 def can_tick(user, deliverable: Deliverable, pilot: Pilot) -> bool:

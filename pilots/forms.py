@@ -1,10 +1,43 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
 
 from pilots.models import Deliverable, PhaseRun, Pilot
+from pilots.roles import Role
 from playbook.models import Dimension, Playbook
 
 User = get_user_model()
+
+# Dates far from today are typing mistakes (a year of 9999, 0202 for 2026), and a plan
+# dated from them would run off the end of the calendar. These bounds keep every date
+# the plan computes well inside it.
+KICKOFF_WINDOW_YEARS = 10
+PLAN_WINDOW_YEARS = 3
+PROBLEM_MAX_LENGTH = 5000
+
+
+def years_from(day: date, years: int) -> date:
+    """The same calendar day `years` later (earlier when negative); 29 February becomes
+    the 28th in a year without it."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def plan_date_error(value: date, kickoff: date) -> str | None:
+    """Why a deliverable date is too far from the pilot's kickoff, or None if it is not."""
+    earliest = years_from(kickoff, -PLAN_WINDOW_YEARS)
+    latest = years_from(kickoff, PLAN_WINDOW_YEARS)
+    if earliest <= value <= latest:
+        return None
+    return (
+        f"Choose a date within {PLAN_WINDOW_YEARS} years of the pilot's kickoff "
+        f"({kickoff:%-d %b %Y})."
+    )
 
 
 class DateInput(forms.DateInput):
@@ -28,13 +61,40 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
+def programme_managers():
+    """Who may manage a pilot: active members of the Programme manager group, and
+    administrators. Anyone else named here would become an editor of the pilot."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__name__in=[Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR]) | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 class PilotForm(forms.ModelForm):
+    problem = forms.CharField(
+        max_length=PROBLEM_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The business problem, in the words of the business.",
+        error_messages={
+            "max_length": "Describe the problem in at most 5,000 characters "
+            "(this text has %(show_value)d); link to a longer write-up if there is one."
+        },
+    )
     sponsor = PersonChoiceField(required=False)
     production_owner = PersonChoiceField(
         required=False, help_text="Whose team will run it once live. Not the sponsor."
     )
-    programme_manager = PersonChoiceField()
+    programme_manager = PersonChoiceField(
+        queryset=programme_managers(),
+        help_text="A member of the programme office; they can edit the pilot.",
+    )
     playbook = forms.ModelChoiceField(queryset=Playbook.objects.published())
+    # The version the editor saw (edits only), so a concurrent change is not overwritten.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     class Meta:
         model = Pilot
@@ -48,10 +108,14 @@ class PilotForm(forms.ModelForm):
             "kickoff_date",
             "playbook",
         ]
-        widgets = {"kickoff_date": DateInput(), "problem": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"kickoff_date": DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["version"] = self.instance.version
+        else:
+            del self.fields["version"]
         if not self.initial.get("playbook") and not self.instance.pk:
             self.initial["playbook"] = Playbook.default()
         if self.instance.pk and self.instance.is_launched:
@@ -60,6 +124,27 @@ class PilotForm(forms.ModelForm):
             self.fields[
                 "kickoff_date"
             ].help_text = "Moving day 1 re-plans every open date; finished work keeps its dates."
+
+    def clean_kickoff_date(self) -> date:
+        kickoff = self.cleaned_data["kickoff_date"]
+        if self.instance.pk and kickoff == self.instance.kickoff_date:
+            return kickoff  # unchanged: an old pilot keeps its old date
+        today = timezone.localdate()
+        earliest = years_from(today, -KICKOFF_WINDOW_YEARS)
+        latest = years_from(today, KICKOFF_WINDOW_YEARS)
+        if not earliest <= kickoff <= latest:
+            raise forms.ValidationError(
+                f"Choose a kickoff date within {KICKOFF_WINDOW_YEARS} years of today, "
+                f"between {earliest:%-d %b %Y} and {latest:%-d %b %Y}."
+            )
+        return kickoff
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_error("version"):
+            # The field is hidden, so say what to do in words the user can act on.
+            self.add_error(None, "This page is out of date. Reload it and make your change again.")
+        return cleaned
 
 
 class VersionedForm(forms.Form):
@@ -83,11 +168,23 @@ class DeliverableForm(VersionedForm):
     start_date = forms.DateField(widget=DateInput())
     due_date = forms.DateField(widget=DateInput())
 
+    def __init__(self, *args, kickoff: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kickoff = kickoff
+
     def clean(self):
         cleaned = super().clean()
         start, due = cleaned.get("start_date"), cleaned.get("due_date")
         if start and due and start > due:
             self.add_error("due_date", "The due date must be on or after the start date.")
+        if self.kickoff:
+            # Only dates the user changed: work done before a kickoff move keeps its dates.
+            for name in ("start_date", "due_date"):
+                value = cleaned.get(name)
+                if value and name in self.changed_data:
+                    error = plan_date_error(value, self.kickoff)
+                    if error:
+                        self.add_error(name, error)
         return cleaned
 
 
@@ -108,9 +205,19 @@ class WaiveForm(VersionedForm):
 class BulkAssignForm(forms.Form):
     deliverables = forms.ModelMultipleChoiceField(
         queryset=Deliverable.objects.none(),
-        error_messages={"required": "Select at least one deliverable."},
+        error_messages={
+            "required": "Select at least one deliverable.",
+            "invalid_choice": "Some of the selected deliverables are not part of this pilot. "
+            "Nothing was assigned.",
+        },
     )
-    owner = PersonChoiceField()
+    owner = PersonChoiceField(
+        error_messages={
+            "required": "Choose the person to assign the deliverables to.",
+            "invalid_choice": "That person is not among the people who can own work here. "
+            "Choose someone from the list.",
+        }
+    )
 
     def __init__(self, *args, pilot: Pilot, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,6 +245,9 @@ class CustomDeliverableForm(forms.Form):
         due = self.cleaned_data["due_date"]
         if due < self.pilot.kickoff_date:
             raise forms.ValidationError("The due date cannot be before the pilot's kickoff.")
+        error = plan_date_error(due, self.pilot.kickoff_date)
+        if error:
+            raise forms.ValidationError(error)
         return due
 
 

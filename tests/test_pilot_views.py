@@ -1,15 +1,18 @@
 """The pilot pages through their real interface: forms, htmx fragments, bad input."""
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
 
+from pilots import services
 from pilots.models import Deliverable, Evidence, Pilot
 from tests.conftest import KICKOFF, build_pilot
 
 HOSTILE = "<script>alert('x')</script>\u202eevil ünïcödé 漢字 🚀"
+ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
 
 
 @pytest.fixture
@@ -86,6 +89,7 @@ def test_moving_the_kickoff_through_the_form_replans_open_work(as_pm, pilot, pm,
         kickoff_date="2026-03-09",
         sponsor=pilot.sponsor_id,
         production_owner=pilot.production_owner_id,
+        version=pilot.version,
     )
     response = as_pm.post(reverse("pilot-edit", args=[pilot.pk]), data)
     assert response.status_code == 302
@@ -176,7 +180,174 @@ def test_editing_a_deliverable_detects_a_concurrent_change(as_pm, pilot, owner):
     Deliverable.objects.filter(pk=item.pk).update(title="Theirs", version=item.version + 1)
     response = as_pm.post(url, form)
     assert response.status_code == 409
+    assert "Someone else changed this deliverable while you were editing it" in (
+        response.content.decode()
+    )
     assert Deliverable.objects.get(pk=item.pk).title == "Theirs"
+
+
+def _deliverable_edit(item, **change) -> dict:
+    form = {
+        "version": item.version,
+        "title": item.title,
+        "owner": item.owner_id or "",
+        "start_date": item.start_date.isoformat(),
+        "due_date": item.due_date.isoformat(),
+    }
+    form.update(change)
+    return form
+
+
+def test_changing_a_due_date_through_the_edit_form(as_pm, pilot):
+    item = pilot.deliverables.get(title="Foundation activity 2")
+    new_due = item.due_date + timedelta(days=5)
+    response = as_pm.post(
+        reverse("deliverable-edit", args=[pilot.pk, item.pk]),
+        _deliverable_edit(item, due_date=new_due.isoformat()),
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/pilots/{pilot.pk}/#deliverable-{item.pk}"
+    saved = Deliverable.objects.get(pk=item.pk)
+    assert (saved.due_date, saved.version) == (new_due, item.version + 1)
+    page = as_pm.get(response["Location"]).content.decode()
+    assert f'<time datetime="{new_due.isoformat()}">' in page
+
+
+def test_assigning_one_owner_through_the_edit_form(as_pm, client, pilot, owner):
+    item = pilot.deliverables.get(title="Integration activity 1")
+    assert item.owner is None
+    response = as_pm.post(
+        reverse("deliverable-edit", args=[pilot.pk, item.pk]),
+        _deliverable_edit(item, owner=owner.pk),
+    )
+    assert response.status_code == 302
+    assert Deliverable.objects.get(pk=item.pk).owner == owner
+    client.force_login(owner)
+    mine = [
+        d.pk for _k, _t, items in client.get(reverse("my-work")).context["groups"] for d in items
+    ]
+    assert item.pk in mine
+
+
+# --- Pilot edits carry a version ----------------------------------------------------------
+
+
+def _pilot_edit(pilot, version, **change) -> dict:
+    data = pilot_form(
+        pilot.playbook,
+        pilot.programme_manager,
+        name=pilot.name,
+        business_unit=pilot.business_unit,
+        problem=pilot.problem,
+        kickoff_date=pilot.kickoff_date.isoformat(),
+        sponsor=pilot.sponsor_id or "",
+        production_owner=pilot.production_owner_id or "",
+        version=version,
+    )
+    data.update(change)
+    return data
+
+
+def test_a_stale_pilot_edit_gets_409_and_overwrites_nothing(as_pm, pilot, pm):
+    url = reverse("pilot-edit", args=[pilot.pk])
+    seen = as_pm.get(url).context["form"]["version"].value()
+    services.pilot_update(pilot=pilot, actor=pm, name="Theirs", business_unit="Claims")
+    response = as_pm.post(url, _pilot_edit(pilot, seen, name="Mine", kickoff_date="2026-03-09"))
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Someone else changed this pilot while you were editing it" in body
+    current = Pilot.objects.get(pk=pilot.pk)
+    assert (current.name, current.business_unit, current.kickoff_date) == (
+        "Theirs",
+        "Claims",
+        KICKOFF,
+    )
+    # The form now shows what the pilot holds, with the version to edit it from.
+    assert 'value="Theirs"' in body and f'name="version" value="{current.version}"' in body
+    again = as_pm.post(url, _pilot_edit(current, current.version, name="Mine"))
+    assert again.status_code == 302
+    assert Pilot.objects.get(pk=pilot.pk).name == "Mine"
+
+
+def test_a_pilot_edit_opened_before_the_launch_is_refused_after_it(as_pm, pm, playbook):
+    pilot = build_pilot(programme_manager=pm, playbook=playbook, launch=False)
+    url = reverse("pilot-edit", args=[pilot.pk])
+    seen = as_pm.get(url).context["form"]["version"].value()
+    as_pm.post(reverse("pilot-launch", args=[pilot.pk]))
+    response = as_pm.post(url, _pilot_edit(pilot, seen, kickoff_date="2026-04-06"))
+    assert response.status_code == 409
+    assert Pilot.objects.get(pk=pilot.pk).kickoff_date == KICKOFF
+
+
+def test_each_pilot_edit_moves_the_version_on(as_pm, pilot):
+    url = reverse("pilot-edit", args=[pilot.pk])
+    first = pilot.version
+    assert as_pm.post(url, _pilot_edit(pilot, first, name="Renamed")).status_code == 302
+    pilot.refresh_from_db()
+    assert pilot.version > first
+    # The same (now old) version again: refused, the rename kept.
+    assert as_pm.post(url, _pilot_edit(pilot, first, name="Again")).status_code == 409
+    assert Pilot.objects.get(pk=pilot.pk).name == "Renamed"
+
+
+# --- What the pilot page marks ------------------------------------------------------------
+
+
+def _row(page: str, pk: int) -> str:
+    match = re.search(rf'<tr id="deliverable-{pk}".*?</tr>', page, re.S)
+    assert match, f"no row for deliverable {pk}"
+    return match.group(0)
+
+
+@time_machine.travel(KICKOFF + timedelta(days=10), tick=False)
+def test_the_pilot_page_marks_due_soon_work_and_heads_each_week_window(as_pm, pilot):
+    page = as_pm.get(reverse("pilot-detail", args=[pilot.pk])).content.decode()
+    soon = pilot.deliverables.get(title="Foundation activity 2")  # due on day 14
+    later = pilot.deliverables.get(title="Foundation phase deliverable")  # due on day 30
+    assert "is-due-soon" in _row(page, soon.pk)
+    assert '<span class="badge badge-soon">due soon</span>' in _row(page, soon.pk)
+    assert "due soon" not in _row(page, later.pk) and "overdue" not in _row(page, later.pk)
+    for heading in ("Weeks 1", "Weeks 2", "Day 30 deliverables", "Day 60 deliverables"):
+        assert f'<h3 class="workstream">{heading}</h3>' in page, heading
+
+
+# --- Typed text is escaped ----------------------------------------------------------------
+
+
+def test_a_hostile_title_reason_and_note_are_escaped_on_the_pilot_page_and_my_work(
+    as_pm, client, pilot, owner, owned
+):
+    # The programme manager renames the owner's deliverable and waives another one.
+    as_pm.post(
+        reverse("deliverable-edit", args=[pilot.pk, owned.pk]),
+        _deliverable_edit(owned, title=HOSTILE),
+    )
+    waived = pilot.deliverables.get(title="Scale activity 1")
+    as_pm.post(
+        reverse("deliverable-waive", args=[pilot.pk, waived.pk]),
+        {"version": waived.version, "reason": HOSTILE},
+    )
+    # The owner ticks with a note, then takes the tick back: the note stays as evidence.
+    client.force_login(owner)
+    owned.refresh_from_db()
+    tick = reverse("deliverable-tick", args=[pilot.pk, owned.pk])
+    assert client.post(tick, {"version": owned.version, "note": HOSTILE}).status_code == 302
+    owned.refresh_from_db()
+    untick = reverse("deliverable-untick", args=[pilot.pk, owned.pk])
+    assert client.post(untick, {"version": owned.version}).status_code == 302
+    assert Evidence.objects.get(deliverable=owned).note == HOSTILE
+    assert Deliverable.objects.get(pk=waived.pk).waived_reason == HOSTILE
+
+    detail = client.get(reverse("pilot-detail", args=[pilot.pk])).content.decode()
+    my_work = client.get(reverse("my-work")).content.decode()
+    for body in (detail, my_work):
+        assert "<script>alert" not in body
+    row = _row(detail, owned.pk)
+    assert row.count(ESCAPED) >= 2  # the title (also in the tick label) and the note
+    assert f"Waived: {ESCAPED}" in detail
+    work_row = re.search(rf'<tr id="work-{owned.pk}".*?</tr>', my_work, re.S).group(0)
+    assert f'<span class="title">{ESCAPED}' in work_row
+    assert f'<span class="muted">{ESCAPED}' in work_row
 
 
 @pytest.mark.parametrize(
@@ -234,9 +405,9 @@ def test_bulk_assign_with_a_foreign_deliverable_changes_nothing(as_pm, pilot, ow
     response = as_pm.post(
         reverse("deliverables-assign", args=[pilot.pk]),
         {"deliverables": ids, "owner": owner.pk},
-        follow=True,
     )
-    assert "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400
+    assert "not part of this pilot" in response.content.decode()
     assert not Deliverable.objects.filter(pk__in=ids, owner=owner).exists()
 
 

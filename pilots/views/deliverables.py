@@ -87,7 +87,9 @@ def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
         "start_date": deliverable.start_date,
         "due_date": deliverable.due_date,
     }
-    form = DeliverableForm(request.POST or None, initial=initial)
+    form = DeliverableForm(
+        request.POST or None, initial=initial, kickoff=deliverable.pilot.kickoff_date
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -151,9 +153,13 @@ def deliverable_waive(request: HttpRequest, pk: int, deliverable_pk: int) -> Htt
 @require_POST
 def deliverable_reopen(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
     deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
+    version = _posted_version(request)
     try:
+        if version is None:
+            # Without the version the page showed, a concurrent change would go unseen.
+            raise services.ChangeRefused("This page is out of date. Reload it and try again.")
         services.deliverable_reopen(
-            deliverable=deliverable, expected_version=_posted_version(request), actor=request.user
+            deliverable=deliverable, expected_version=version, actor=request.user
         )
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
@@ -162,9 +168,19 @@ def deliverable_reopen(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
     return redirect(pilot_anchor(pk, deliverable.pk))
 
 
+def parse_positive_int(raw: str | None, *, max_digits: int = 9) -> int | None:
+    """A positive whole number written in ASCII digits, or None for anything else.
+
+    `str.isdigit()` alone lets through "²" and other Unicode digits that `int()` refuses,
+    and a very long number would not fit the database column; either would be a 500.
+    """
+    if not raw or len(raw) > max_digits or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw) or None
+
+
 def _posted_version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_positive_int(request.POST.get("version"))
 
 
 @login_required
@@ -173,16 +189,17 @@ def deliverables_assign(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_edit(request.user, pk)
     form = BulkAssignForm(request.POST, pilot=pilot)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("pilot-detail", pk=pk)
-    count = services.deliverables_assign(
-        pilot=pilot,
-        deliverable_ids=[d.pk for d in form.cleaned_data["deliverables"]],
-        owner=form.cleaned_data["owner"],
-        actor=request.user,
-    )
+        return _assign_refused(request, pilot, form)
+    try:
+        count = services.deliverables_assign(
+            pilot=pilot,
+            deliverable_ids=[d.pk for d in form.cleaned_data["deliverables"]],
+            owner=form.cleaned_data["owner"],
+            actor=request.user,
+        )
+    except services.ChangeRefused as exc:
+        form.add_error(None, str(exc))
+        return _assign_refused(request, pilot, form)
     owner = form.cleaned_data["owner"]
     messages.success(
         request,
@@ -190,6 +207,14 @@ def deliverables_assign(request: HttpRequest, pk: int) -> HttpResponse:
         f"{owner.get_full_name() or owner.username}.",
     )
     return redirect("pilot-detail", pk=pk)
+
+
+def _assign_refused(request: HttpRequest, pilot: Pilot, form: BulkAssignForm) -> HttpResponse:
+    """The pilot page again, nothing changed, with the errors beside the assign bar: a
+    plain form POST (no JavaScript) sees them where it made the choice."""
+    context = pilot_page_context(request, pilot)
+    context["assign_form"] = form
+    return render(request, "pilots/detail.html", context, status=400)
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pilots.access import get_deliverable_for_tick
 from pilots.models import Deliverable
 from pilots.plan import due_groups
-from pilots.views.deliverables import apply_tick
+from pilots.views.deliverables import apply_tick, parse_positive_int
 
 GROUP_TITLES = {"overdue": "Overdue", "this_week": "Due in the next 7 days", "later": "Later"}
 PAGE_SIZE = 50
@@ -35,8 +35,7 @@ def _mark(deliverable: Deliverable, today) -> None:
 
 def _page_number(request: HttpRequest, total: int) -> int:
     pages = max(1, -(-total // PAGE_SIZE))
-    raw = request.GET.get("page", "1")
-    return min(max(int(raw), 1), pages) if raw.isdigit() else 1
+    return min(parse_positive_int(request.GET.get("page")) or 1, pages)
 
 
 @login_required

@@ -99,21 +99,34 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
 def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_edit(request.user, pk)
     form = PilotForm(request.POST or None, instance=pilot)
-    if request.method == "POST" and form.is_valid():
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            # A fresh copy: validating the ModelForm already wrote the new values onto
-            # `pilot`, and the service needs the old ones to re-plan and record "before".
-            services.pilot_update(
-                pilot=Pilot.objects.get(pk=pilot.pk), actor=request.user, **changed
-            )
-        except services.ChangeRefused as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Pilot updated.")
-            return redirect("pilot-detail", pk=pilot.pk)
-    status = 400 if form.errors else 200
-    return render(request, "pilots/form.html", {"form": form, "pilot": pilot}, status=status)
+    status, conflict = 200, None
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            changed.pop("version", None)
+            try:
+                # The service re-reads the pilot under a lock: validating the ModelForm
+                # already wrote the new values onto `pilot`.
+                services.pilot_update(
+                    pilot=pilot,
+                    expected_version=form.cleaned_data["version"],
+                    actor=request.user,
+                    **changed,
+                )
+            except services.StalePilotEdit as exc:
+                # Show what the pilot holds now, with its new version, so the user can
+                # redo the change knowingly rather than overwrite the other one.
+                pilot = exc.current
+                form = PilotForm(instance=pilot)
+                status, conflict = 409, str(exc)
+            except services.ChangeRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Pilot updated.")
+                return redirect("pilot-detail", pk=pilot.pk)
+    context = {"form": form, "pilot": pilot, "conflict": conflict}
+    return render(request, "pilots/form.html", context, status=status)
 
 
 @login_required
