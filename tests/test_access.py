@@ -5,9 +5,11 @@ not change it gets 403 on every write; wrong methods get 405.
 """
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from pilots.models import Deliverable
+from pilots.models import Deliverable, Pilot
+from pilots.roles import Role
 from tests.conftest import make_user
 
 
@@ -27,6 +29,7 @@ def urls(pilot, owned):
         "waive": reverse("deliverable-waive", args=[pilot.pk, d.pk]),
         "reopen": reverse("deliverable-reopen", args=[pilot.pk, d.pk]),
         "mywork_tick_other": reverse("my-work-tick", args=[d.pk]),
+        "mywork_untick_other": reverse("my-work-untick", args=[d.pk]),
     }
 
 
@@ -43,7 +46,10 @@ WRITE_POST_URLS = [
     "waive",
     "reopen",
     "mywork_tick_other",
+    "mywork_untick_other",
 ]
+# Pages that answer GET with a form and POST with a change; every other method is refused.
+FORM_URLS = ["edit", "add", "edit_d", "waive"]
 
 
 def _login(client, user):
@@ -80,6 +86,8 @@ def test_readers_who_may_not_edit_get_403_on_every_write(client, urls, persona, 
         assert client.get(urls[name]).status_code == 403, name
     for name in WRITE_POST_URLS:
         assert client.post(urls[name], {"version": 1}).status_code == 403, name
+        htmx = client.post(urls[name], {"version": 1}, HTTP_HX_REQUEST="true")
+        assert htmx.status_code == 403, name
     assert Deliverable.objects.filter(status="done").count() == 0
 
 
@@ -106,15 +114,25 @@ def test_an_owner_ticks_only_their_own_deliverable(client, urls, owner, owned):
 
 def test_wrong_methods_are_refused(client, urls, pm):
     _login(client, pm)
-    for name in ["launch", "assign", "tick_owned", "tick_other", "reopen"]:
+    post_only = ["launch", "assign", "tick_owned", "tick_other", "untick_other", "reopen"]
+    for name in [*post_only, "mywork_tick_other", "mywork_untick_other"]:
         assert client.get(urls[name]).status_code == 405, name
     assert client.post(reverse("pilot-list")).status_code == 405
     assert client.post(reverse("my-work")).status_code == 405
+    assert client.post(reverse("home")).status_code == 405
 
 
-def test_only_programme_managers_create_pilots(client, leader, owner, pm, admin_user):
+def test_put_and_delete_are_refused_on_every_form(client, urls, pm):
+    _login(client, pm)
+    for url in [reverse("pilot-create"), *(urls[name] for name in FORM_URLS)]:
+        assert client.put(url, {"version": 1}).status_code == 405, url
+        assert client.delete(url).status_code == 405, url
+    assert Pilot.objects.count() == 1 and Deliverable.objects.filter(status="waived").count() == 0
+
+
+def test_only_programme_managers_create_pilots(client, leader, reviewer, owner, pm, admin_user):
     url = reverse("pilot-create")
-    for user in (leader, owner):
+    for user in (leader, reviewer, owner):
         _login(client, user)
         assert client.get(url).status_code == 403
         assert client.post(url, {}).status_code == 403
@@ -156,3 +174,88 @@ def test_refusals_are_finished_pages_not_bare_text(client, urls, leader, outside
     client.force_login(outsider)
     missing = client.get(urls["detail"])
     assert "nothing you have access to" in missing.content.decode()
+
+
+@pytest.mark.parametrize(
+    "persona, landing",
+    [
+        ("leader", "portfolio"),
+        ("pm", "pilot-list"),
+        ("reviewer", "pilot-list"),
+        ("admin_user", "pilot-list"),
+        ("owner", "my-work"),
+        ("outsider", "my-work"),
+    ],
+)
+def test_home_sends_each_role_to_its_own_start_page(client, persona, landing, request):
+    _login(client, request.getfixturevalue(persona))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse(landing)
+
+
+# --- Who may be a pilot's programme manager, and stays its editor ---------------------------
+
+
+def _pilot_form(pilot, programme_manager) -> dict:
+    return {
+        "name": pilot.name,
+        "business_unit": pilot.business_unit,
+        "problem": pilot.problem,
+        "programme_manager": programme_manager.pk,
+        "kickoff_date": pilot.kickoff_date.isoformat(),
+        "playbook": pilot.playbook_id,
+        "sponsor": "",
+        "production_owner": "",
+        "version": pilot.version,
+    }
+
+
+@pytest.mark.parametrize("persona", ["leader", "reviewer", "owner", "sponsor"])
+def test_only_the_programme_office_can_be_named_programme_manager(
+    client, pilot, pm, persona, request
+):
+    candidate = request.getfixturevalue(persona)
+    _login(client, pm)
+    form = client.get(reverse("pilot-edit", args=[pilot.pk])).context["form"]
+    assert candidate not in form.fields["programme_manager"].queryset
+    response = client.post(reverse("pilot-edit", args=[pilot.pk]), _pilot_form(pilot, candidate))
+    assert response.status_code == 400
+    assert "programme_manager" in response.context["form"].errors
+    assert Pilot.objects.get(pk=pilot.pk).programme_manager == pm
+    create = client.post(reverse("pilot-create"), {**_pilot_form(pilot, candidate), "name": "New"})
+    assert create.status_code == 400 and not Pilot.objects.filter(name="New").exists()
+
+
+@pytest.mark.parametrize("persona", ["other_pm", "admin_user"])
+def test_a_programme_manager_or_administrator_can_take_over_a_pilot(
+    client, pilot, pm, persona, request
+):
+    successor = request.getfixturevalue(persona)
+    _login(client, pm)
+    response = client.post(reverse("pilot-edit", args=[pilot.pk]), _pilot_form(pilot, successor))
+    assert response.status_code == 302
+    assert Pilot.objects.get(pk=pilot.pk).programme_manager == successor
+
+
+def test_a_programme_manager_moved_to_leadership_no_longer_edits_their_pilots(
+    client, urls, pilot, pm
+):
+    pm.groups.set([Group.objects.get_or_create(name=Role.LEADERSHIP)[0]])
+    _login(client, pm)
+    page = client.get(urls["detail"])
+    assert page.status_code == 200 and not page.context["can_edit"]
+    assert "Edit pilot" not in page.content.decode()
+    for name in EDITOR_GET_URLS:
+        assert client.get(urls[name]).status_code == 403, name
+    for name in WRITE_POST_URLS:
+        assert client.post(urls[name], {"version": 1}).status_code == 403, name
+    assert Deliverable.objects.filter(status="done").count() == 0
+
+
+def test_a_leader_named_programme_manager_behind_the_forms_back_cannot_edit(
+    client, urls, pilot, leader
+):
+    Pilot.objects.filter(pk=pilot.pk).update(programme_manager=leader)
+    _login(client, leader)
+    assert client.get(urls["edit"]).status_code == 403
+    assert client.post(urls["tick_other"], {"version": 1}).status_code == 403
