@@ -188,6 +188,21 @@ def test_my_work_and_list_queries_do_not_grow_with_pilots(client, pm, playbook, 
 
 
 @time_machine.travel(TODAY, tick=False)
+def test_ticking_from_my_work_without_javascript_redirects_back(client, owner, portfolio):
+    item = portfolio[0].deliverables.order_by("due_date").first()
+    client.force_login(owner)
+    response = client.post(reverse("my-work-tick", args=[item.pk]), {"version": item.version})
+    assert response.status_code == 302 and response["Location"] == reverse("my-work")
+    item.refresh_from_db()
+    assert item.status == "done" and item.done_by == owner
+    page = client.get(response["Location"])
+    shown = {d.pk for _k, _t, items in page.context["groups"] for d in items}
+    assert item.pk not in shown
+    assert f"“{item.title}” done." in page.content.decode()
+    assert "<strong>26</strong> open deliverables" in page.content.decode()
+
+
+@time_machine.travel(TODAY, tick=False)
 def test_my_work_shows_the_fifty_most_urgent_and_pages_the_rest(client, owner, pm, playbook):
     from tests.conftest import build_playbook
 
@@ -204,3 +219,55 @@ def test_my_work_shows_the_fifty_most_urgent_and_pages_the_rest(client, owner, p
     rest = [d for _k, _t, items in second.context["groups"] for d in items]
     assert len(rest) == 10 and max(d.due_date for d in shown) <= min(d.due_date for d in rest)
     assert client.get(reverse("my-work"), {"page": "999"}).status_code == 200
+
+
+# A plain member (a deliverable owner, no global role) reads through visible_pilots, whose
+# membership subquery must not turn into a query per pilot or per deliverable.
+# Pilot page: session, user, groups, pilot (with the membership check), phase runs,
+# deliverables, evidence, the Governance tab's stop flag, bell. Pilot list: session, user,
+# groups, business units, count, one page of pilots, bell.
+MEMBER_PILOT_PAGE_QUERIES = 9
+MEMBER_PILOT_LIST_QUERIES = 7
+
+
+def test_a_members_pilot_page_queries_do_not_grow_with_deliverables(
+    client, pm, playbook, owner, django_assert_num_queries
+):
+    from tests.conftest import build_playbook
+
+    small = build_pilot(programme_manager=pm, playbook=playbook, name="Small")
+    big = build_pilot(programme_manager=pm, playbook=build_playbook(20, slug="big"), name="Big")
+    for pilot in (small, big):
+        ids = list(pilot.deliverables.values_list("pk", flat=True))
+        services.deliverables_assign(pilot=pilot, deliverable_ids=ids[::2], owner=owner)
+        for item in pilot.deliverables.filter(owner=owner)[:3]:
+            services.deliverable_set_done(
+                deliverable=item,
+                actor=owner,
+                done=True,
+                expected_version=None,
+                evidence_url="https://e.example",
+            )
+    assert big.deliverables.count() == 63 and small.deliverables.count() == 9
+    client.force_login(owner)
+    for pilot in (small, big):
+        url = reverse("pilot-detail", args=[pilot.pk])
+        with django_assert_num_queries(MEMBER_PILOT_PAGE_QUERIES):
+            response = client.get(url)
+        assert response.status_code == 200 and not response.context["can_edit"]
+
+
+def test_a_members_pilot_list_queries_do_not_grow_with_pilots(
+    client, pm, playbook, owner, django_assert_num_queries
+):
+    client.force_login(owner)
+    for count in (2, 12):
+        for i in range(Pilot.objects.filter(deliverables__owner=owner).count(), count):
+            pilot = build_pilot(programme_manager=pm, playbook=playbook, name=f"P{i}")
+            first = pilot.deliverables.order_by("pk").first()
+            services.deliverables_assign(pilot=pilot, deliverable_ids=[first.pk], owner=owner)
+        # One pilot the member is not on: it stays out of the list, at no extra query.
+        build_pilot(programme_manager=pm, playbook=playbook, name=f"Not mine {count}")
+        with django_assert_num_queries(MEMBER_PILOT_LIST_QUERIES):
+            response = client.get(reverse("pilot-list"))
+        assert response.context["page"].paginator.count == count
