@@ -320,4 +320,5 @@ from pilots.notifications_models import (  # noqa: E402, F401
     NotificationSettings,
     ReminderLog,
 )
+from pilots.report_models import PortfolioReport  # noqa: E402, F401
 from pilots.value_models import CostCategory, CostLine, KpiReading  # noqa: E402, F401

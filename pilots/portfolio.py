@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import models
@@ -220,7 +222,8 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     in three queries. See the module docstring."""
     names = list(_facets)
     made = []
-    for values in pilots.values_list(*PILOT_FIELDS, *names):
+    # Sorting happens on the judged rows, so the database need not order anything.
+    for values in pilots.order_by().values_list(*PILOT_FIELDS, *names):
         facet_values = dict(zip(names, values[len(PILOT_FIELDS) :], strict=True))
         (pk, reference, name, unit, status, kickoff, launched_on, po_id, po_first, po_last,
          po_user, pm_id, pm_first, pm_last, pm_user, metric, unit_of_metric, baseline,
@@ -252,7 +255,8 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     if not made:
         return made
     by_pk = {row.pk: row for row in made}
-    ids = pilots.values("pk")
+    # Unfiltered, every pilot is in the read: the aggregates need not join back to it.
+    ids = pilots.values("pk") if pilots.query.has_filters() else None
     for pilot_id, *counts in deliverable_counts(ids, today):
         row = by_pk[pilot_id]
         (row.total_count, row.closed_count, row.overdue_count, row.late_mandatory_count,
@@ -274,7 +278,7 @@ COUNT_FIELDS = (
 )
 
 
-def deliverable_counts(pilot_ids: QuerySet, today: date) -> QuerySet:
+def deliverable_counts(pilot_ids: QuerySet | None, today: date) -> QuerySet:
     """(pilot id, *COUNT_FIELDS) per pilot: deliverables in all, closed, overdue, mandatory
     and long overdue, due soon without an owner, and the last tick. One aggregate grouped
     by pilot."""
@@ -282,9 +286,11 @@ def deliverable_counts(pilot_ids: QuerySet, today: date) -> QuerySet:
 
     is_open = Q(status__in=OPEN_STATUSES)
     soon = today + timedelta(days=settings.NINETY_DUE_SOON_DAYS)
+    deliverables = Deliverable.objects.all()
+    if pilot_ids is not None:
+        deliverables = deliverables.filter(pilot_id__in=pilot_ids)
     return (
-        Deliverable.objects.filter(pilot_id__in=pilot_ids)
-        .order_by()
+        deliverables.order_by()
         .values("pilot_id")
         .annotate(
             total_count=Count("pk"),
@@ -304,18 +310,20 @@ def deliverable_counts(pilot_ids: QuerySet, today: date) -> QuerySet:
     )
 
 
-def phase_runs(pilot_ids: QuerySet) -> Iterable[tuple[int, list[tuple]]]:
-    """Each pilot's phase runs in order, as (number, name, start, end, state) tuples."""
-    from itertools import groupby
-
+def phase_run_values(pilot_ids: QuerySet | None) -> QuerySet:
     from pilots.models import PhaseRun
 
-    runs = (
-        PhaseRun.objects.filter(pilot_id__in=pilot_ids)
-        .order_by("pilot_id", "number")
-        .values_list("pilot_id", "number", "name", "planned_start", "planned_end", "state")
+    runs = PhaseRun.objects.all()
+    if pilot_ids is not None:
+        runs = runs.filter(pilot_id__in=pilot_ids)
+    return runs.order_by("pilot_id", "number").values_list(
+        "pilot_id", "number", "name", "planned_start", "planned_end", "state"
     )
-    for pilot_id, group in groupby(runs, key=lambda run: run[0]):
+
+
+def phase_runs(pilot_ids: QuerySet | None) -> Iterable[tuple[int, list[tuple]]]:
+    """Each pilot's phase runs in order, as (number, name, start, end, state) tuples."""
+    for pilot_id, group in groupby(phase_run_values(pilot_ids), key=itemgetter(0)):
         yield pilot_id, [run[1:] for run in group]
 
 

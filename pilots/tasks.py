@@ -28,3 +28,11 @@ def send_reminder(log_id: int) -> str:
     with its next attempt time and the scan queues it again, so no long countdown sits
     in Redis past the visibility timeout (where it would be handed out twice)."""
     return reminders.deliver(log_id)
+
+
+@shared_task(name="pilots.render_portfolio_report", acks_late=True, reject_on_worker_lost=True)
+def render_portfolio_report(report_id: int) -> str:
+    """Render a board-pack PDF asked for on the portfolio page; see pilots.reports."""
+    from pilots import reports
+
+    return reports.report_render(report_id)

@@ -44,7 +44,16 @@ urlpatterns = [
     path("portfolio/trend.svg", portfolio.portfolio_trend, name="portfolio-trend"),
     path("portfolio/export.csv", portfolio.portfolio_csv, name="portfolio-csv"),
     path("portfolio/export.xlsx", portfolio.portfolio_xlsx, name="portfolio-xlsx"),
-    path("portfolio/report.pdf", portfolio.portfolio_pdf, name="portfolio-pdf"),
+    path("portfolio/reports/", portfolio.report_create, name="portfolio-report-create"),
+    path("portfolio/reports/<int:pk>/", portfolio.report_detail, name="portfolio-report"),
+    path(
+        "portfolio/reports/<int:pk>/download/",
+        portfolio.report_download,
+        name="portfolio-report-download",
+    ),
+    path(
+        "portfolio/reports/<int:pk>/retry/", portfolio.report_retry, name="portfolio-report-retry"
+    ),
     path("my-work/", my_work.my_work, name="my-work"),
     path("my-work/<int:deliverable_pk>/tick/", my_work.my_work_tick, name="my-work-tick"),
     path("my-work/<int:deliverable_pk>/untick/", my_work.my_work_untick, name="my-work-untick"),

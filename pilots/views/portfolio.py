@@ -1,95 +1,33 @@
-"""The leadership portfolio page and its exports (CSV, XLSX, PDF report).
+"""The leadership portfolio page, its chart image, its exports (CSV, XLSX) and the PDF
+board-pack reports.
 
-Page and exports share one read (`portfolio_read`): the filtered, sorted rows of
-`pilots.portfolio.rows`, fetched once. Exports carry every row of the filtered view;
-the page renders one page of rows while the funnel, totals and charts cover them all.
+Everything reads through `pilots.portfolio_read`: the filtered, sorted rows of
+`pilots.portfolio.rows`, fetched once. Exports carry every row of the filtered view; the
+page renders one page of rows while the funnel and totals cover them all.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.auth import get_user_model
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from pilots import charts, portfolio, purgatory
+from pilots import charts, portfolio, portfolio_read, purgatory, reports
 from pilots.exports import csv_response, xlsx_response
-from pilots.models import Pilot
-from pilots.pdf import html_to_pdf
+from pilots.models import Pilot, PortfolioReport
 from pilots.portfolio_forms import PortfolioFilterForm
-from pilots.roles import Role, reads_every_pilot, role_names
+from pilots.roles import is_administrator
 
 ROWS_PER_PAGE = 50
-PAGE_CHART = {"width": 460, "height": 240}  # a third of a laptop screen, text still legible
+PAGE_CHART = {"width": 460, "height": 240}  # half of the chart card, text still legible
 
 
-@dataclass
-class PortfolioRead:
-    form: PortfolioFilterForm
-    rows: list[portfolio.PortfolioRow]
-    query: QueryDict  # the filters, without the page number
-    today: date
-
-
-def _require_portfolio_access(user) -> None:
-    """The programme office reads the portfolio; deliverable owners use their own pages."""
-    if not reads_every_pilot(user):
-        raise PermissionDenied("The portfolio is for the programme office and leadership.")
-
-
-def _filters_with_defaults(request: HttpRequest) -> QueryDict:
-    """A programme manager starts on their own pilots; "Any" in the menu shows them all."""
-    data = request.GET.copy()
-    roles = role_names(request.user)
-    only_manager = roles & {Role.PROGRAMME_MANAGER} and not roles & {
-        Role.LEADERSHIP,
-        Role.GOVERNANCE_REVIEWER,
-        Role.ADMINISTRATOR,
-    }
-    if only_manager and "pm" not in data and not request.user.is_superuser:
-        data["pm"] = str(request.user.pk)
-    return data
-
-
-def portfolio_form(request: HttpRequest) -> PortfolioFilterForm:
-    _require_portfolio_access(request.user)
-    business_units = (
-        Pilot.objects.order_by("business_unit")
-        .values_list("business_unit", flat=True)
-        .distinct()
-    )
-    managers = (
-        get_user_model()
-        .objects.filter(managed_pilots__isnull=False)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-    return PortfolioFilterForm(
-        _filters_with_defaults(request),
-        business_units=business_units,
-        managers=managers,
-        facets=portfolio.facets(),
-    )
-
-
-def portfolio_read(request: HttpRequest) -> PortfolioRead:
-    today = timezone.localdate()
-    form = portfolio_form(request)
-    pilots = form.filter_pilots(Pilot.objects.for_portfolio())
-    rows = form.filter_rows(portfolio.rows(pilots, today))
-    query = form.data.copy()
-    query.pop("page", None)
-    return PortfolioRead(form=form, rows=rows, query=query, today=today)
-
-
-def _sort_links(read: PortfolioRead) -> dict[str, dict]:
+def _sort_links(read: portfolio_read.PortfolioRead) -> dict[str, dict]:
     """For each sortable column: the URL that sorts by it (toggling direction) and its
     aria-sort state."""
     current = read.form.sort_order
@@ -110,7 +48,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     """The page reads every pilot once for the funnel, the totals and the purgatory panel,
     and renders one page of the table. The line charts are an image (`portfolio_trend`)
     that the browser fetches beside the page, so the table never waits for them."""
-    read = portfolio_read(request)
+    read = portfolio_read.read(request.user, request.GET)
     summary = portfolio.summarise(read.rows)
     page = Paginator(read.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -124,8 +62,12 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         "stuck_query": _query_without(read.query, "rag", rag="stuck"),
         "sort_links": _sort_links(read),
         "purgatory_reasons": [reason.label for reason in purgatory.Reason],
-        "rag_rules": _rag_rules(),
+        "rag_rules": portfolio_read.rag_rules(),
         "today": read.today,
+        "report_fields": [(name, v) for name, values in read.query.lists() for v in values],
+        "latest_report": PortfolioReport.objects.filter(requested_by=request.user)
+        .defer("pdf")
+        .first(),
     }
     template = "pilots/portfolio.html#results" if request.htmx else "pilots/portfolio.html"
     return render(request, template, context)
@@ -151,9 +93,9 @@ def portfolio_trend(request: HttpRequest) -> HttpResponse:
 
     Filters the database applies need no judged rows; stage and RAG filters do."""
     today = timezone.localdate()
-    form = portfolio_form(request)
+    form = portfolio_read.filter_form(request.user, request.GET)
     if form.filters_rows:
-        pilots = [row.pk for row in portfolio_read(request).rows]
+        pilots = [row.pk for row in portfolio_read.read(request.user, request.GET, form).rows]
     else:
         pilots = form.filter_pilots(Pilot.objects.for_portfolio()).values("pk")
     strip = trend_strip(pilots, today, PAGE_CHART)
@@ -165,13 +107,6 @@ def _query_without(query: QueryDict, name: str, **replace: str) -> str:
     trimmed.pop(name, None)
     trimmed.update(replace)
     return trimmed.urlencode()
-
-
-def _rag_rules() -> list[tuple[str, str]]:
-    from django.conf import settings
-
-    soon = settings.NINETY_DUE_SOON_DAYS
-    return [(rag.label, text.format(soon=soon)) for rag, text in portfolio.RAG_RULES]
 
 
 # --- exports ---------------------------------------------------------------------------
@@ -241,7 +176,7 @@ def _export_name(today: date, extension: str) -> str:
 @login_required
 @require_GET
 def portfolio_csv(request: HttpRequest) -> HttpResponse:
-    read = portfolio_read(request)
+    read = portfolio_read.read(request.user, request.GET)
     facets = portfolio.facets()
     return csv_response(
         _export_name(read.today, "csv"),
@@ -253,7 +188,7 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
-    read = portfolio_read(request)
+    read = portfolio_read.read(request.user, request.GET)
     facets = portfolio.facets()
     return xlsx_response(
         _export_name(read.today, "xlsx"),
@@ -263,47 +198,62 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- PDF reports ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def report_create(request: HttpRequest) -> HttpResponse:
+    """Ask for the board-pack PDF of the view in the form; see pilots.reports."""
+    report = reports.report_request(user=request.user, data=request.POST)
+    return redirect("portfolio-report", pk=report.pk)
+
+
+def _report_for(request: HttpRequest, pk: int) -> PortfolioReport:
+    """A report belongs to who asked for it (administrators see all); 404 otherwise."""
+    portfolio_read.require_access(request.user)
+    reports_seen = PortfolioReport.objects.defer("pdf")
+    if not is_administrator(request.user):
+        reports_seen = reports_seen.filter(requested_by=request.user)
+    report = reports_seen.filter(pk=pk).first()
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
 @login_required
 @require_GET
-def portfolio_pdf(request: HttpRequest) -> HttpResponse:
-    """The board-pack report: charts, every row of the filtered view, the purgatory list.
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    context = {
+        "report": report,
+        "can_retry": reports.can_retry(report),
+        "filters": portfolio_read.filter_summary(
+            portfolio_read.filter_form(report.requested_by, QueryDict(report.query))
+        ),
+    }
+    template = "pilots/portfolio_report.html"
+    return render(request, f"{template}#report-status" if request.htmx else template, context)
 
-    Rendered in the request: WeasyPrint reads nothing from the network (pilots.pdf), and a
-    report of 1,000 pilots takes seconds, not minutes (see `make bench`, portfolio_pdf).
-    """
-    read = portfolio_read(request)
-    summary = portfolio.summarise(read.rows)
-    size = {"width": 380, "height": 220}  # a third of a landscape A4 page, text legible
-    trend = charts.portfolio_trend([row.pk for row in read.rows], read.today)
-    html = render_to_string(
-        "pdf/portfolio.html",
-        {
-            "rows": read.rows,
-            "summary": summary,
-            "funnel": charts.bars((s.value, s.label, n) for s, n in summary.funnel),
-            "burn_up": charts.burn_up_chart(trend, "Deliverables planned and done", **size),
-            "overdue_trend": charts.overdue_chart(trend, "Overdue deliverables", **size),
-            "facets": portfolio.facets(),
-            "filters": _filter_summary(read.form),
-            "rag_rules": _rag_rules(),
-            "today": read.today,
-            "generated_at": timezone.localtime(),
-            "author": request.user,
-        },
-    )
-    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(read.today, "pdf")}"'
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if report.status != PortfolioReport.Status.READY:
+        raise Http404("This report is not ready")
+    pdf = PortfolioReport.objects.values_list("pdf", flat=True).get(pk=report.pk)
+    response = HttpResponse(bytes(pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     return response
 
 
-def _filter_summary(form: PortfolioFilterForm) -> list[str]:
-    """The filters in force, in words, for the report's title page."""
-    form.is_valid()
-    said = []
-    for name, value in form.cleaned_data.items():
-        if not value or name == "sort":
-            continue
-        field = form.fields[name]
-        label = dict(getattr(field, "choices", [])).get(value, value)
-        said.append(f"{field.label}: {label}")
-    return said
+@login_required
+@require_POST
+def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if reports.report_retry(report=report):
+        messages.success(request, "The report is being prepared again.")
+    else:
+        messages.info(request, "This report needs no retry.")
+    return redirect("portfolio-report", pk=report.pk)

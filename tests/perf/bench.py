@@ -260,6 +260,9 @@ def _portfolio_client(world):
 
 
 def bench_portfolio(world) -> dict:
+    """The page, against the floor: the hand-written aggregate of the same per-pilot numbers,
+    run in this process. Also the page's chart image (`charts_*`), which the browser fetches
+    beside the page."""
     from django.conf import settings
     from django.db import connection
 
@@ -282,6 +285,9 @@ def bench_portfolio(world) -> dict:
     rows = floor_query()
     floor = statistics.median(timed(floor_query, n=PORTFOLIO_REQUESTS))
     median = statistics.median(samples)
+    chart_url = "/portfolio/trend.svg"
+    check(client.get(chart_url))
+    charts = timed(lambda: client.get(chart_url), n=PORTFOLIO_REQUESTS)
     print_plans(world)
     return summarise(
         samples,
@@ -290,6 +296,9 @@ def bench_portfolio(world) -> dict:
         ratio=round(median / floor, 2),
         pilots=rows,
         deliverables=world.portfolio_deliverables,
+        charts_median_ms=round(statistics.median(charts), 2),
+        charts_p95_ms=round(percentile(charts, 95), 2),
+        charts_queries=count_queries(lambda: client.get(chart_url)),
     )
 
 
@@ -328,26 +337,27 @@ def bench_portfolio_pdf(world) -> dict:
 
 
 def print_plans(world) -> None:
-    """EXPLAIN the portfolio's read, unfiltered and for one business unit: which indexes
-    the database uses (printed, not asserted: plans depend on statistics)."""
-    from django.db import connection
-
+    """EXPLAIN the portfolio's three queries, unfiltered and for one business unit: which
+    scans the database chooses (printed, not asserted: plans depend on statistics)."""
     from pilots import portfolio
     from pilots.models import Pilot
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    for label, queryset in (
-        ("unfiltered", Pilot.objects.for_portfolio(world.today)),
-        ("one unit", Pilot.objects.for_portfolio(world.today).filter(business_unit="Unit 3")),
+    for label, pilots in (
+        ("unfiltered", Pilot.objects.for_portfolio()),
+        ("one unit", Pilot.objects.for_portfolio().filter(business_unit="Unit 3")),
     ):
-        plan = queryset.values(*portfolio.ROW_FIELDS).explain()
-        scans = [
-            line.strip().lstrip("-> ")
-            for line in plan.splitlines()
-            if "Scan" in line and ("pilots_deliverable" in line or "pilots_pilot" in line)
-        ]
-        print(f"  plan ({label}): " + " | ".join(scans[:4]), flush=True)
+        ids = pilots.values("pk")
+        for name, queryset in (
+            ("pilots", pilots.values_list(*portfolio.PILOT_FIELDS, *portfolio.facets())),
+            ("deliverable counts", portfolio.deliverable_counts(ids, world.today)),
+            ("phase runs", portfolio.phase_run_values(ids)),
+        ):
+            scans = [
+                line.strip().lstrip("-> ").split("  (cost")[0]
+                for line in queryset.explain().splitlines()
+                if "Scan" in line
+            ]
+            print(f"  plan ({label}, {name}): " + " | ".join(dict.fromkeys(scans)), flush=True)
 
 
 def bench_reminder_scan(world) -> dict:
@@ -775,6 +785,11 @@ class World:
             if pilot.pk % 10 < 7
         )
         self.portfolio_deliverables = count
+        # Fresh statistics, as autovacuum keeps them on a live database.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     def at(self, day):
         return timezone_now_at(day, 15)
