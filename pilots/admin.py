@@ -10,6 +10,7 @@ from pilots.models import (
     NotificationSettings,
     PhaseRun,
     Pilot,
+    PortfolioReport,
     ReminderLog,
 )
 
@@ -177,4 +178,22 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "token_hash", "created_at"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(PortfolioReport)
+class PortfolioReportAdmin(admin.ModelAdmin):
+    """Rendered by a worker from a request on the portfolio page; support reads the status
+    and the error of a failed one. The PDF bytes stay out of the page."""
+
+    list_display = ["pk", "requested_by", "status", "pilots", "requested_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    search_fields = ["requested_by__username", "error"]
+    exclude = ["pdf"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
