@@ -255,8 +255,7 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     if not made:
         return made
     by_pk = {row.pk: row for row in made}
-    # Unfiltered, every pilot is in the read: the aggregates need not join back to it.
-    ids = pilots.values("pk") if pilots.query.has_filters() else None
+    ids = scope(pilots)
     for pilot_id, *counts in deliverable_counts(ids, today):
         row = by_pk[pilot_id]
         (row.total_count, row.closed_count, row.overdue_count, row.late_mandatory_count,
@@ -276,6 +275,12 @@ COUNT_FIELDS = (
     "unowned_soon_count",
     "last_done_on",
 )
+
+
+def scope(pilots: QuerySet) -> QuerySet | None:
+    """The pilots the aggregates cover, as a subquery; None when unfiltered, since every
+    pilot is then in the read and the aggregates need not join back to it."""
+    return pilots.values("pk") if pilots.query.has_filters() else None
 
 
 def deliverable_counts(pilot_ids: QuerySet | None, today: date) -> QuerySet:
