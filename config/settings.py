@@ -168,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.verify_audit_chain",
         "schedule": crontab(hour=2, minute=30),
     },
+    "requeue-stale-signoff-documents": {
+        "task": "governance.requeue_stale_documents",
+        "schedule": 300,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -5,7 +5,8 @@ deliverable of the phase is done or waived. Signing is all-or-nothing; a signatu
 never edited or withdrawn, only superseded when the gate is reopened with a reason.
 Two people signing the same slot at once: the phase-run row lock makes the second wait
 and then find the slot taken (GateConflict); the partial unique constraint on live
-signatures is the backstop.
+signatures is the backstop. No gate is signed while the pilot's current AI Act
+classification is a prohibited practice.
 """
 
 from dataclasses import dataclass, field
@@ -26,23 +27,38 @@ from governance.models import (
     RiskAcceptance,
     SignOffDocument,
 )
+from governance.risks import Level, level_of
 from pilots import services as pilot_services
 from pilots.models import Deliverable, PhaseRun, Pilot
 from pilots.roles import is_administrator
 from pilots.services import ChangeRefused
 from playbook.models import DeliverableKind, SignerRole
 
+# The phase whose gate takes a pilot to production: the independent review and the
+# production warnings belong to it.
+SCALE_PHASE = 3
+
 
 class GateConflict(ChangeRefused):
     """Someone signed this slot (or closed the gate) a moment ago."""
 
 
+PROHIBITED_REFUSAL = (
+    "This pilot's current AI Act classification is a prohibited practice, so no gate can "
+    "be signed. Stop the pilot, or change the system and classify it again."
+)
+
+
+def current_classification(pilot: Pilot) -> Classification | None:
+    return Classification.objects.current().filter(pilot=pilot).first()
+
+
 def is_high_risk(pilot: Pilot) -> bool:
-    return (
-        Classification.objects.current()
-        .filter(pilot=pilot, risk_class=AiActClass.HIGH_RISK)
-        .exists()
-    )
+    return _is_class(current_classification(pilot), AiActClass.HIGH_RISK)
+
+
+def _is_class(classification: Classification | None, risk_class: str) -> bool:
+    return classification is not None and classification.risk_class == risk_class
 
 
 def required_slots(phase_run: PhaseRun, high_risk: bool) -> list[str]:
@@ -94,7 +110,9 @@ class Gate:
     superseded: list[GateSignature]
     reopenings: list[GateReopening]
     documents: list[SignOffDocument]
+    classification: Classification | None = None
     reviews: list[GovernanceReview] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def open_mandatory(self) -> list[Deliverable]:
@@ -105,8 +123,12 @@ class Gate:
         return self.phase_run.state == PhaseRun.State.SIGNED_OFF
 
     @property
+    def prohibited(self) -> bool:
+        return _is_class(self.classification, AiActClass.PROHIBITED)
+
+    @property
     def can_be_signed(self) -> bool:
-        return not self.signed_off and not self.open_mandatory
+        return not self.signed_off and not self.open_mandatory and not self.prohibited
 
     @property
     def live_signatures(self) -> list[GateSignature]:
@@ -121,10 +143,42 @@ class Gate:
         return [a for a in self.acceptances if not a.is_open]
 
 
+def scale_warnings(
+    classification: Classification | None,
+    reviews: list[GovernanceReview],
+    open_risks: list[Risk],
+    today,
+) -> list[str]:
+    """What the Scale gate's signers should know before going to production. Warnings, not
+    refusals: the playbook leaves the decision to them, but it must be an informed one."""
+    warnings = []
+    if classification is None:
+        warnings.append("The pilot has no current EU AI Act classification.")
+    if not reviews:
+        warnings.append("No independent governance review is recorded.")
+    high = [r for r in open_risks if level_of(r.residual_score) == Level.HIGH]
+    if high:
+        covered = set(
+            RiskAcceptance.objects.filter(
+                risk__in=high, reopened_at__isnull=True, expires_on__gt=today
+            ).values_list("risk_id", flat=True)
+        )
+        unaccepted = [r for r in high if r.pk not in covered]
+        if unaccepted:
+            titles = ", ".join(f"“{r.title}”" for r in unaccepted[:3])
+            more = f" and {len(unaccepted) - 3} more" if len(unaccepted) > 3 else ""
+            warnings.append(
+                f"{len(unaccepted)} high residual risk{'s have' if len(unaccepted) > 1 else ' has'}"
+                f" no acceptance in force: {titles}{more}."
+            )
+    return warnings
+
+
 def gate_for(phase_run: PhaseRun, user=None) -> Gate:
     """Load a gate in a fixed number of queries, whatever the number of deliverables."""
     pilot = phase_run.pilot
-    high_risk = is_high_risk(pilot)
+    classification = current_classification(pilot)
+    high_risk = _is_class(classification, AiActClass.HIGH_RISK)
     deliverables = list(
         Deliverable.objects.filter(phase_run=phase_run)
         .select_related("owner", "template")
@@ -142,6 +196,14 @@ def gate_for(phase_run: PhaseRun, user=None) -> Gate:
         )
         for role in required_slots(phase_run, high_risk)
     ]
+    open_risks = list(
+        Risk.objects.filter(pilot=pilot)
+        .exclude(status=Risk.Status.CLOSED)
+        .select_related("owner")
+        .order_by("-created_at")
+    )
+    is_scale = phase_run.number == SCALE_PHASE
+    reviews = list(pilot.reviews.select_related("reviewer")) if is_scale else []
     return Gate(
         phase_run=phase_run,
         high_risk=high_risk,
@@ -150,12 +212,7 @@ def gate_for(phase_run: PhaseRun, user=None) -> Gate:
         readiness=[d for d in deliverables if d.kind == DeliverableKind.READINESS_CHECK],
         criteria=list(phase_run.phase.gate_criteria.all()),
         slots=slots,
-        open_risks=list(
-            Risk.objects.filter(pilot=pilot)
-            .exclude(status=Risk.Status.CLOSED)
-            .select_related("owner")
-            .order_by("-created_at")
-        ),
+        open_risks=open_risks,
         acceptances=list(
             RiskAcceptance.objects.filter(phase_run=phase_run)
             .select_related("risk", "accepted_by")
@@ -163,8 +220,14 @@ def gate_for(phase_run: PhaseRun, user=None) -> Gate:
         ),
         superseded=[s for s in signatures if s.superseded_by_id is not None],
         reopenings=list(phase_run.reopenings.select_related("reopened_by")),
-        documents=list(phase_run.documents.defer("pdf").order_by("-generation")),
-        reviews=list(pilot.reviews.select_related("reviewer")) if phase_run.number == 3 else [],
+        documents=list(phase_run.documents.defer("pdf", "html").order_by("-generation")),
+        classification=classification,
+        reviews=reviews,
+        warnings=(
+            scale_warnings(classification, reviews, open_risks, timezone.localdate())
+            if is_scale
+            else []
+        ),
     )
 
 
@@ -189,11 +252,14 @@ def gate_sign(*, phase_run: PhaseRun, slot: str, signer, statement: str) -> Gate
         pilot = locked.pilot
         if locked.state == PhaseRun.State.SIGNED_OFF:
             raise GateConflict("This gate has just been signed off.")
-        required = required_slots(locked, is_high_risk(pilot))
+        classification = current_classification(pilot)
+        required = required_slots(locked, _is_class(classification, AiActClass.HIGH_RISK))
         if slot not in required:
             raise ChangeRefused("This gate does not need that signature.")
         if not may_sign(signer, slot, pilot):
             raise PermissionDenied("You cannot sign for this role on this pilot.")
+        if _is_class(classification, AiActClass.PROHIBITED):
+            raise ChangeRefused(PROHIBITED_REFUSAL)
         open_mandatory = Deliverable.objects.filter(phase_run=locked, mandatory=True).open()
         if open_mandatory.exists():
             titles = ", ".join(f"“{d.title}”" for d in open_mandatory[:3])
@@ -229,11 +295,13 @@ def gate_sign(*, phase_run: PhaseRun, slot: str, signer, statement: str) -> Gate
 
 
 def _close_gate(phase_run: PhaseRun, actor) -> SignOffDocument:
-    from governance.tasks import render_signoff_document
+    """Sign the phase off and file its document, frozen as the gate stands now: the packet
+    is gathered and written out as HTML in this transaction, after the closing event, so
+    its chain head is that event. The PDF is rendered from that HTML after commit."""
+    from governance import documents
 
     pilot_services.phase_run_sign_off(phase_run=phase_run, actor=actor)
     generation = phase_run.reopenings.count() + 1
-    document = SignOffDocument.objects.create(phase_run=phase_run, generation=generation)
     audit.append(
         actor=actor,
         verb="gate.closed",
@@ -241,8 +309,7 @@ def _close_gate(phase_run: PhaseRun, actor) -> SignOffDocument:
         pilot=phase_run.pilot,
         after={"phase": phase_run.number, "generation": generation},
     )
-    transaction.on_commit(lambda: render_signoff_document.delay(document.pk))
-    return document
+    return documents.document_file(phase_run=phase_run, generation=generation)
 
 
 def gate_reopen(*, phase_run: PhaseRun, actor, reason: str) -> GateReopening:

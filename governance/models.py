@@ -312,8 +312,11 @@ class GovernanceReview(models.Model):
 
 
 class SignOffDocument(models.Model):
-    """The PDF packet of a signed gate. Rendered once, after commit, and never re-rendered:
-    downloads return these bytes, and the SHA-256 lets anyone verify a copy later."""
+    """The PDF packet of a signed gate. Its content is frozen when the gate closes, in the
+    closing transaction (`html`, `content_sha256`, `audit_head`): a render task that runs
+    late must still file the gate as it was signed, not as it stands by then. The PDF is
+    rendered once from that HTML, after commit, and never re-rendered: downloads return
+    these bytes, and the SHA-256 lets anyone verify a copy later."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Being rendered"
@@ -335,8 +338,16 @@ class SignOffDocument(models.Model):
         db_index=True,
         help_text="Fingerprint of the packet's content, printed in the PDF's footer.",
     )
-    audit_head = models.CharField(max_length=64, blank=True)
+    audit_head = models.CharField(
+        max_length=64, blank=True, help_text="The audit chain head when the gate closed."
+    )
+    html = models.TextField(
+        blank=True, editable=False, help_text="The packet as it stood when the gate closed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When rendering was last queued."
+    )
     rendered_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 

@@ -3,26 +3,39 @@
 import logging
 
 from celery import shared_task
-from django.db import transaction
 
-from governance.models import SignOffDocument
+MAX_RETRIES = 5
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, name="governance.render_signoff_document")
+@shared_task(
+    bind=True, acks_late=True, max_retries=MAX_RETRIES, name="governance.render_signoff_document"
+)
 def render_signoff_document(self, document_id: int) -> str:
     from governance import documents
 
     try:
         document = documents.render_and_store(document_id)
     except Exception as exc:
-        with transaction.atomic():
-            SignOffDocument.objects.filter(pk=document_id).exclude(
-                status=SignOffDocument.Status.READY
-            ).update(status=SignOffDocument.Status.FAILED, error=str(exc)[:2000])
-        if self.request.is_eager:
-            # In-process (embedded default): the gate is signed already; the failure is
-            # recorded on the document and shown on the gate page, with a retry.
-            logging.getLogger(__name__).exception("Sign-off document %s failed", document_id)
+        # In-process (embedded default) there is no retry: the gate is signed already; the
+        # failure is recorded on the document and shown on the gate page, with a retry.
+        will_retry = not self.request.is_eager and self.request.retries < MAX_RETRIES
+        documents.document_record_failure(
+            document_id=document_id,
+            error=f"{type(exc).__name__}: {exc}",
+            attempt=self.request.retries + 1,
+            will_retry=will_retry,
+        )
+        logging.getLogger(__name__).exception("Sign-off document %s failed", document_id)
+        if not will_retry:
             return "failed"
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
     return document.sha256
+
+
+@shared_task(name="governance.requeue_stale_documents")
+def requeue_stale_documents() -> int:
+    """Every few minutes (see CELERY_BEAT_SCHEDULE): queue again the renders a lost task
+    left pending."""
+    from governance import documents
+
+    return len(documents.documents_requeue_stale())

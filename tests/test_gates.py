@@ -329,3 +329,148 @@ def test_the_nightly_audit_check_is_scheduled():
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "governance.verify_audit_chain" in tasks
+
+
+# --- the right to sign each slot, through HTTP, on the default playbook --------------------
+
+
+@pytest.fixture
+def high_risk_scale_gate(pm, sponsor, production_owner, owner, reviewer):
+    """A high-risk pilot on the playbook the product ships, its Scale gate ready to sign:
+    production owner, programme manager, governance reviewer and leadership sign it."""
+    from governance.classification import classification_prepare
+    from tests.governance_builders import answers, default_playbook
+
+    pilot = build_pilot(
+        programme_manager=pm,
+        playbook=default_playbook(),
+        sponsor=sponsor,
+        production_owner=production_owner,
+    )
+    classification_prepare(pilot=pilot, answers=answers(employment=True), actor=reviewer)
+    run = pilot.phase_runs.select_related("phase", "pilot").get(number=3)
+    first = run.deliverables.order_by("due_date", "pk").first()
+    services.deliverables_assign(pilot=pilot, deliverable_ids=[first.pk], owner=owner)
+    close_mandatory(run, pm)
+    return run
+
+
+@pytest.mark.parametrize(
+    "slot, holder, wrong",
+    [
+        (
+            "programme_manager",
+            "pm",
+            ["production_owner", "owner", "reviewer", "leader", "other_pm"],
+        ),
+        ("governance_reviewer", "reviewer", ["pm", "production_owner", "leader"]),
+        ("leadership_if_high_risk", "leader", ["pm", "production_owner", "reviewer"]),
+    ],
+)
+def test_each_scale_slot_is_signed_through_http_only_by_its_holder(
+    client, request, high_risk_scale_gate, outsider, slot, holder, wrong
+):
+    run = high_risk_scale_gate
+    pilot = run.pilot
+    assert [s.role for s in gates.gate_for(run).slots] == [
+        "production_owner",
+        "programme_manager",
+        "governance_reviewer",
+        "leadership_if_high_risk",
+    ]
+    url = reverse("governance-gate-sign", args=[pilot.pk, 3, slot])
+    for name in wrong:
+        client.force_login(request.getfixturevalue(name))
+        assert client.post(url, {"statement": "x"}).status_code == 403, name
+    client.force_login(outsider)
+    assert client.post(url, {"statement": "x"}).status_code == 404
+    assert not GateSignature.objects.exists()
+    signer = request.getfixturevalue(holder)
+    client.force_login(signer)
+    assert (
+        f'action="{url}"'
+        in client.get(reverse("governance-gate", args=[pilot.pk, 3])).content.decode()
+    )
+    assert client.post(url, {"statement": "Ready for production"}).status_code == 302
+    signature = GateSignature.objects.get()
+    assert (signature.slot, signature.signer) == (slot, signer)
+
+
+def test_a_slot_signed_a_moment_earlier_answers_409_with_a_clear_message(
+    client, high_risk_scale_gate
+):
+    # The loser of a race: the row lock let the winner commit first, so the second
+    # request finds the slot taken.
+    run = high_risk_scale_gate
+    first = make_user("rev1", Role.GOVERNANCE_REVIEWER)
+    second = make_user("rev2", Role.GOVERNANCE_REVIEWER)
+    url = reverse("governance-gate-sign", args=[run.pilot.pk, 3, "governance_reviewer"])
+    client.force_login(second)
+    assert (
+        "Sign as governance reviewer"
+        in client.get(reverse("governance-gate", args=[run.pilot.pk, 3])).content.decode()
+    )
+    gates.gate_sign(phase_run=run, slot="governance_reviewer", signer=first, statement="Mine")
+    response = client.post(url, {"statement": "Also mine"})
+    assert response.status_code == 409
+    assert "Someone has just signed this slot" in response.content.decode()
+    assert GateSignature.objects.get().signer == first
+
+
+def test_no_gate_is_signed_while_the_classification_is_prohibited(
+    client, pilot, pm, reviewer, production_owner
+):
+    from governance.classification import classification_prepare
+    from tests.governance_builders import answers
+
+    run = first_run(pilot)
+    close_mandatory(run, pm)
+    classification_prepare(pilot=pilot, answers=answers(social_scoring=True), actor=reviewer)
+    with pytest.raises(services.ChangeRefused, match="prohibited practice"):
+        gates.gate_sign(phase_run=run, slot="programme_manager", signer=pm, statement="ok")
+    client.force_login(pm)
+    page = client.get(reverse("governance-gate", args=[pilot.pk, 1])).content.decode()
+    assert "prohibited practice, so no gate can be signed" in page
+    assert "Sign as programme manager" not in page
+    url = reverse("governance-gate-sign", args=[pilot.pk, 1, "programme_manager"])
+    response = client.post(url, {"statement": "Plan holds"})
+    assert response.status_code == 400
+    assert "prohibited practice, so no gate can be signed" in response.content.decode()
+    assert not GateSignature.objects.exists()
+    classification_prepare(pilot=pilot, answers=answers(), actor=reviewer)  # changed system
+    assert client.post(url, {"statement": "Plan holds"}).status_code == 302
+
+
+def test_the_gate_page_shows_an_acceptance_reopened_by_a_change_to_its_risk(
+    client, pilot, pm, reviewer
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance import risks
+
+    run = first_run(pilot)
+    risk = risks.risk_create(
+        pilot=pilot,
+        actor=reviewer,
+        title="Answers leak personal data",
+        category="privacy",
+        likelihood=4,
+        impact=4,
+        residual_likelihood=2,
+        residual_impact=5,
+    )
+    risks.risk_accept(
+        risk=risk,
+        actor=reviewer,
+        justification="Redaction tested.",
+        expires_on=timezone.localdate() + timedelta(days=60),
+        phase_run=run,
+    )
+    risk.refresh_from_db()
+    risks.risk_update(risk=risk, actor=reviewer, expected_version=risk.version, residual_impact=4)
+    client.force_login(pm)
+    page = client.get(reverse("governance-gate", args=[pilot.pk, 1])).content.decode()
+    assert "1 acceptance given for this gate no longer cover" in page
+    assert "reopened: The risk changed after it was accepted" in page

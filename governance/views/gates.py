@@ -48,6 +48,11 @@ def gates_overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _gate_context(request: HttpRequest, pilot: Pilot, run: PhaseRun, **extra) -> dict:
     gate = gates.gate_for(run, request.user)
+    now = timezone.now()
+    for document in gate.documents:
+        document.retryable = document.status == SignOffDocument.Status.FAILED or (
+            documents.is_stale(document, now)
+        )
     context = {
         "pilot": pilot,
         "tab": "gates",
@@ -55,6 +60,8 @@ def _gate_context(request: HttpRequest, pilot: Pilot, run: PhaseRun, **extra) ->
         "sign_form": SignForm(),
         "reopen_form": ReopenForm(),
         "can_reopen": gates.may_reopen(request.user, pilot) and bool(gate.live_signatures),
+        "can_retry": gates.may_reopen(request.user, pilot),
+        "prohibited_refusal": gates.PROHIBITED_REFUSAL,
         "can_record_review": run.number == 3 and is_governance_reviewer(request.user),
         "review_form": ReviewForm(initial={"performed_on": timezone.localdate()}),
     }
@@ -179,10 +186,11 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 def document_retry(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     pilot, document = _document(request, pk, document_pk)
     require(gates.may_reopen(request.user, pilot), "Only the programme manager can retry this.")
-    if document.status != SignOffDocument.Status.READY:
-        from governance.tasks import render_signoff_document
-
-        render_signoff_document.delay(document.pk)
+    try:
+        documents.document_retry(document=document, actor=request.user)
+    except ChangeRefused as exc:
+        messages.info(request, str(exc))
+    else:
         messages.success(request, "Rendering the sign-off document again.")
     return redirect(_gate_url(pilot, document.phase_run.number))
 
