@@ -4,6 +4,12 @@ Appending takes a transaction-scoped lock (PostgreSQL advisory lock) so parallel
 writers queue instead of both reading the same head and forking the chain; the unique
 `seq` and `prev_hash` columns are the backstop. The event commits or rolls back with the
 change it records, because it is written inside the caller's transaction.
+
+A hash chain alone cannot show that its newest events were removed: what remains is
+still a valid chain. So verification also checks the chain against the anchors kept
+outside it: every sign-off document records the chain head at the moment its gate
+closed (and prints it in the PDF), and a rendered document's rendering is an event. A
+head that is no longer in the chain, or an empty chain with documents, is a break.
 """
 
 import hashlib
@@ -17,7 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.models import AuditEvent
+from governance.models import AuditEvent, SignOffDocument
 
 GENESIS = "0" * 64
 # Any fixed number: the key of the advisory lock that serialises appends.
@@ -47,6 +53,16 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ObjectRef:
+    """An audited object named by hand, for objects that may be gone by the time the event
+    is written (an admin deletion is logged just before the row is deleted)."""
+
+    type: str
+    id: str
+    repr: str
+
+
 def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -56,7 +72,12 @@ def _lock_chain() -> None:
 def append(
     *, actor, verb: str, target, pilot=None, before: dict | None = None, after: dict | None = None
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction. `target` is a model
+    instance or an ObjectRef."""
+    if isinstance(target, ObjectRef):
+        object_type, object_id, object_repr = target.type, target.id, target.repr
+    else:
+        object_type, object_id, object_repr = target._meta.label_lower, str(target.pk), str(target)
     with transaction.atomic():
         _lock_chain()
         head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
@@ -66,9 +87,9 @@ def append(
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_name=(actor.get_full_name() or actor.get_username()) if actor else "system",
             verb=verb,
-            object_type=target._meta.label_lower,
-            object_id=str(target.pk),
-            object_repr=str(target)[:200],
+            object_type=object_type[:60],
+            object_id=str(object_id)[:40],
+            object_repr=object_repr[:200],
             pilot=pilot,
             before=json.loads(_canonical(before or {})),
             after=json.loads(_canonical(after or {})),
@@ -91,7 +112,8 @@ class Break:
 
 
 def verify_chain(batch_size: int = 2000) -> tuple[int, Break | None]:
-    """Walk the chain in order. Returns (events checked, first break or None)."""
+    """Walk the chain in order, then hold it against the sign-off documents' anchors.
+    Returns (events checked, first break or None)."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for event in _in_order(batch_size):
         if event.seq != expected_seq:
@@ -102,7 +124,61 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, Break | None]:
             return checked, Break(event.seq, "its content no longer matches its hash")
         expected_prev, expected_seq = event.hash, event.seq + 1
         checked += 1
-    return checked, None
+    return checked, _check_anchors(checked)
+
+
+def _check_anchors(checked: int) -> Break | None:
+    """The events the sign-off documents point at must still be in the chain.
+
+    Looked up by hash in the table, not in the walk: a gate that closed while the walk
+    ran has a head beyond it, and that is fine. Anything missing can only have been cut
+    from the end of the chain (the walk found the rest whole), so the break is named at
+    the first event after the last one checked.
+    """
+    missing_from = checked + 1
+    documents = list(
+        SignOffDocument.objects.select_related("phase_run__pilot")
+        .defer("pdf", "html")
+        .order_by("pk")
+    )
+    if not documents:
+        return None
+    if checked == 0:
+        filed = (
+            "1 sign-off document was"
+            if len(documents) == 1
+            else f"{len(documents)} sign-off documents were"
+        )
+        return Break(1, f"is missing: the chain is empty, yet {filed} filed against it")
+    heads = {d.audit_head for d in documents if d.audit_head and d.audit_head != GENESIS}
+    present = set(AuditEvent.objects.filter(hash__in=heads).values_list("hash", flat=True))
+    for document in documents:
+        if document.audit_head in heads and document.audit_head not in present:
+            return Break(
+                missing_from,
+                f"is missing: {_named(document)} recorded chain head "
+                f"{document.audit_head[:16]}…, which is no longer in the chain",
+            )
+    rendered = set(
+        AuditEvent.objects.filter(
+            verb="document.rendered", object_type=SignOffDocument._meta.label_lower
+        ).values_list("object_id", flat=True)
+    )
+    for document in documents:
+        if document.status == SignOffDocument.Status.READY and str(document.pk) not in rendered:
+            return Break(
+                missing_from,
+                f"is missing: {_named(document)} was rendered, but its rendering is no "
+                "longer in the chain",
+            )
+    return None
+
+
+def _named(document: SignOffDocument) -> str:
+    run = document.phase_run
+    return (
+        f"the sign-off document of {run.pilot.reference} phase {run.number} #{document.generation}"
+    )
 
 
 def _in_order(batch_size: int) -> Iterator[AuditEvent]:

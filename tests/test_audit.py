@@ -115,3 +115,80 @@ def test_the_nightly_check_mails_administrators_when_the_chain_breaks(
     assert verify_audit_chain.delay().get() == "broken at #1"
     assert mailoutbox[0].to == ["admin@example.com"]
     assert "event #1" in mailoutbox[0].subject
+
+
+def sign_off_first_gate(pilot, pm, production_owner):
+    """Sign the first gate off; its document records the chain head at closing."""
+    from governance import gates
+    from pilots.models import Deliverable
+
+    run = pilot.phase_runs.select_related("phase", "pilot").get(number=1)
+    for item in Deliverable.objects.filter(phase_run=run, mandatory=True).open():
+        services.deliverable_set_done(deliverable=item, actor=pm, done=True, expected_version=None)
+    gates.gate_sign(phase_run=run, slot="programme_manager", signer=pm, statement="Plan holds")
+    gates.gate_sign(
+        phase_run=run, slot="production_owner", signer=production_owner, statement="We run it"
+    )
+    return run.documents.get()
+
+
+def test_the_database_refuses_truncate(pm, playbook):
+    needs_postgres()
+    build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE governance_auditevent")
+    assert AuditEvent.objects.filter(verb="pilot.created").count() == 1
+
+
+def test_verify_audit_finds_the_tail_of_the_chain_cut_off(pilot, pm, production_owner):
+    needs_postgres()
+    document = sign_off_first_gate(pilot, pm, production_owner)
+    head = AuditEvent.objects.get(hash=document.audit_head)
+    assert head.verb == "gate.closed"
+    call_command("verify_audit")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM governance_auditevent WHERE seq >= %s", [head.seq])
+        cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    # What is left is a well-formed chain; only the document's recorded head shows the cut.
+    expected = f"broken at event #{head.seq}: is missing: .* of {pilot.reference} phase 1"
+    with pytest.raises(CommandError, match=expected):
+        call_command("verify_audit")
+
+
+def test_verify_audit_finds_a_rendering_cut_off_after_the_head(
+    pilot, pm, production_owner, django_capture_on_commit_callbacks
+):
+    needs_postgres()
+    with django_capture_on_commit_callbacks(execute=True):
+        document = sign_off_first_gate(pilot, pm, production_owner)
+    rendered = AuditEvent.objects.get(verb="document.rendered")
+    assert audit.verify_chain()[1] is None
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM governance_auditevent WHERE seq >= %s", [rendered.seq])
+        cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    checked, broken = audit.verify_chain()
+    assert broken.seq == rendered.seq and "rendering is no longer in the chain" in broken.problem
+    assert document.audit_head  # the head itself is still there
+
+
+def test_an_empty_chain_with_sign_off_documents_is_broken(pilot, pm, production_owner):
+    needs_postgres()
+    sign_off_first_gate(pilot, pm, production_owner)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute("TRUNCATE governance_auditevent")
+        cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    assert audit.verify_chain() == (
+        0,
+        audit.Break(
+            1, "is missing: the chain is empty, yet 1 sign-off document was filed against it"
+        ),
+    )
+    with pytest.raises(CommandError, match="broken at event #1"):
+        call_command("verify_audit")
