@@ -1,5 +1,10 @@
 from django.contrib import admin
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import router, transaction
 
+from governance import admin_audit
 from governance.models import (
     AuditEvent,
     Classification,
@@ -11,6 +16,36 @@ from governance.models import (
     RiskAcceptance,
     SignOffDocument,
 )
+
+# --- Every admin change in the audit trail ---------------------------------------------
+
+
+@admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+def delete_selected(modeladmin, request, queryset):
+    """Django's "Delete selected", with its deletions in the audit trail.
+
+    Django logs a deletion of several objects with bulk_create, which sends no post_save,
+    so governance.receivers never hears of those log entries; they are recorded here,
+    in the transaction that deletes the objects. See governance.admin_audit.
+    """
+    model = queryset.model
+    with transaction.atomic(using=router.db_for_write(model)):
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        last = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        response = django_delete_selected(modeladmin, request, queryset)
+        logged = LogEntry.objects.filter(
+            pk__gt=last,
+            user_id=request.user.pk,
+            action_flag=DELETION,
+            content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+            object_id__in=ids,
+        ).order_by("pk")
+        admin_audit.record_unrecorded(list(logged))
+    return response
+
+
+admin.site.add_action(delete_selected, "delete_selected")
+
 
 # --- Classification and risks -----------------------------------------------------------
 # Obligations are the one thing meant to be edited here: the Act's dates get amended.

@@ -1,11 +1,20 @@
-"""Record every state change the pilots app announces in the audit chain."""
+"""Record in the audit chain every state change the pilots app announces, and every
+change made in the Django admin."""
 
+from django.contrib.admin.models import LogEntry
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from governance import audit
+from governance import admin_audit, audit
 from pilots.signals import state_changed
 
 
 @receiver(state_changed, dispatch_uid="governance-audit-pilots")
 def record_pilot_change(sender, *, actor, verb, target, pilot, before, after, **kwargs) -> None:
     audit.append(actor=actor, verb=verb, target=target, pilot=pilot, before=before, after=after)
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="governance-audit-admin")
+def record_admin_change(sender, *, instance: LogEntry, created: bool, raw: bool, **kwargs) -> None:
+    if created and not raw:
+        admin_audit.record(instance)

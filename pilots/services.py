@@ -283,10 +283,17 @@ def _refuse_dates_outside_calendar(pilot: Pilot, shift: timedelta) -> None:
 
 
 def _write(
-    deliverable: Deliverable, expected_version: int | None, *, actor, verb: str, **changes
+    deliverable: Deliverable,
+    expected_version: int | None,
+    *,
+    actor,
+    verb: str,
+    also_record: dict | None = None,
+    **changes,
 ) -> Deliverable:
     """Apply changes only if nobody wrote since `expected_version`; bump the version;
-    announce the change (the caller holds the transaction)."""
+    announce the change (the caller holds the transaction). `also_record` adds facts to
+    the announced change that are not fields of the deliverable."""
     # attname reads a foreign key's id without loading the related row.
     before = {
         name: _jsonable(getattr(deliverable, Deliverable._meta.get_field(name).attname))
@@ -307,7 +314,7 @@ def _write(
         target=deliverable,
         pilot=deliverable.pilot,
         before=before,
-        after={name: _jsonable(v) for name, v in changes.items()},
+        after={name: _jsonable(v) for name, v in changes.items()} | (also_record or {}),
     )
     return deliverable
 
@@ -336,6 +343,12 @@ def deliverable_set_done(
                 status=Deliverable.Status.DONE,
                 done_at=timezone.now(),
                 done_by=actor,
+                # The evidence given with the tick belongs to the tick's record.
+                also_record={
+                    key: value
+                    for key, value in (("evidence_url", evidence_url), ("evidence_note", note))
+                    if value
+                },
             )
             if evidence_url or note:
                 Evidence.objects.create(
