@@ -27,14 +27,17 @@ PERSON_KEYS = {
     "accepted_by",
     "reviewer",
 }
+# Every verb the product writes starts with one of these (a test holds them to it).
 KINDS = [
     ("pilot", "Pilot"),
+    ("phase", "Phases"),
     ("deliverable", "Deliverables"),
     ("classification", "AI Act classification"),
     ("risk", "Risks and acceptances"),
     ("gate", "Gates and signatures"),
     ("document", "Documents"),
     ("review", "Governance review"),
+    ("admin", "Changes in the admin"),
 ]
 
 
