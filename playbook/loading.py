@@ -1,11 +1,19 @@
-"""Load playbooks from the YAML files in playbook/data.
+"""Playbooks as files: YAML or JSON following docs/playbook-schema.md.
 
-A published (slug, version) is immutable, so loading a file whose version is already in
-the database changes nothing: running it twice is safe, and `make run` runs it every time.
+- `load_playbook_file` / `load_all_playbooks`: the files shipped in playbook/data, loaded
+  as published versions. A (slug, version) already in the database is left alone, so
+  running it twice is safe, and `make run` runs it every time.
+- `parse_playbook_text`: text to data, remembering the line of every value so that a
+  schema problem can say where it is; a syntax error says line and column.
+- `build_version`: write checked data as a version's rows (here and on import).
+- `playbook_as_data` / `dump_playbook`: a version back to data and text, for export and
+  for the checks a draft must pass before it is published.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from django.db import transaction
@@ -13,19 +21,39 @@ from django.db import transaction
 from playbook.models import (
     DeliverableKind,
     DeliverableTemplate,
-    Dimension,
     GateCriterion,
     Phase,
     Playbook,
-    ReadinessArea,
-    SignerRole,
+)
+from playbook.schema import (
+    SCHEMA_ID,
+    LineMap,
+    Problem,
+    check_playbook,
+    criterion_key,
+    criterion_statement,
+    deliverable_key,
+    phase_key,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MAX_FILE_BYTES = 1_000_000
+
+Format = Literal["yaml", "json"]
 
 
 class PlaybookFileError(ValueError):
-    """A playbook file that does not follow the schema; the message says where."""
+    """A playbook file that cannot be read or does not follow the schema.
+
+    `problems` lists each one with its place; the message joins them.
+    """
+
+    def __init__(self, problems: list[Problem] | str, source: str = ""):
+        if isinstance(problems, str):
+            problems = [Problem((), problems)]
+        self.problems = problems
+        prefix = f"{source}: " if source else ""
+        super().__init__(prefix + "; ".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -34,95 +62,303 @@ class LoadResult:
     created: bool
 
 
-def _require(mapping: dict, key: str, where: str):
-    if key not in mapping:
-        raise PlaybookFileError(f"{where}: missing '{key}'")
-    return mapping[key]
+@dataclass
+class ParsedDocument:
+    data: object
+    lines: LineMap = field(default_factory=dict)
 
 
-def _choice(value: str, choices: type, where: str) -> str:
-    if value not in choices.values:
-        allowed = ", ".join(v for v in choices.values if v)
-        raise PlaybookFileError(f"{where}: '{value}' is not one of {allowed}")
-    return value
+# -- reading text -----------------------------------------------------------------------
 
 
-def load_playbook_file(path: Path) -> LoadResult:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise PlaybookFileError(f"{path.name}: expected a mapping at the top level")
-    slug = _require(data, "slug", path.name)
-    version = int(_require(data, "version", path.name))
-    existing = Playbook.objects.filter(slug=slug, version=version).first()
-    if existing:
-        return LoadResult(existing, created=False)
-    with transaction.atomic():
-        playbook = _create_playbook(data, slug, version, path.name)
-    return LoadResult(playbook, created=True)
+def decode_upload(raw: bytes) -> str:
+    """Bytes of an uploaded file as text; a file that is not UTF-8 is refused with its line."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise PlaybookFileError(
+            f"The file is {len(raw) // 1000} kB; a playbook file may be at most "
+            f"{MAX_FILE_BYTES // 1000} kB."
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PlaybookFileError(
+            [Problem((), "the file is not UTF-8 text; save it as UTF-8 and try again", line, 1)]
+        ) from exc
 
 
-def _create_playbook(data: dict, slug: str, version: int, where: str) -> Playbook:
-    make_default = bool(data.get("default", False))
-    if make_default:
-        Playbook.objects.filter(is_default=True).update(is_default=False)
+def guess_format(filename: str, text: str) -> Format:
+    name = filename.lower()
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def parse_playbook_text(text: str, fmt: Format) -> ParsedDocument:
+    if len(text) > MAX_FILE_BYTES:
+        raise PlaybookFileError("The file is too large for a playbook.")
+    if fmt == "json":
+        return _parse_json(text)
+    return _parse_yaml(text)
+
+
+def _parse_json(text: str) -> ParsedDocument:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlaybookFileError(
+            [Problem((), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno)]
+        ) from exc
+    except RecursionError as exc:
+        raise PlaybookFileError("The file is nested too deeply to be a playbook.") from exc
+    # JSON is (for our purposes) YAML too: reading it again through YAML's composer gives the
+    # line of each value, for schema problems. Where that fails, problems go without lines.
+    try:
+        lines, problems = _node_lines(yaml.compose(text, Loader=yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        return ParsedDocument(data)
+    if problems:
+        raise PlaybookFileError(problems)
+    return ParsedDocument(data, lines)
+
+
+def _parse_yaml(text: str) -> ParsedDocument:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return ParsedDocument(None)
+        lines, problems = _node_lines(node)
+        if problems:
+            raise PlaybookFileError(problems)
+        return ParsedDocument(loader.construct_document(node), lines)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise PlaybookFileError([Problem((), f"not valid YAML: {message}", line, column)]) from exc
+    except yaml.YAMLError as exc:
+        raise PlaybookFileError(f"not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise PlaybookFileError("The file is nested too deeply to be a playbook.") from exc
+    finally:
+        loader.dispose()
+
+
+def _node_lines(root: yaml.Node) -> tuple[LineMap, list[Problem]]:
+    """The (line, column) of every value by its path, and what YAML allows but we refuse:
+    repeated keys (the later one would silently win) and anchors/aliases (a few lines of
+    aliases can stand for a document too large to hold)."""
+    lines: LineMap = {}
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        mark = node.start_mark
+        if id(node) in seen:
+            problems.append(
+                Problem(
+                    path,
+                    "anchors and aliases (& and *) are not supported; write the value out",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+            )
+            continue
+        seen.add(id(node))
+        lines[path] = (mark.line + 1, mark.column + 1)
+        # Children go on the stack last-first, so they are visited in document order.
+        if isinstance(node, yaml.MappingNode):
+            names: set[str] = set()
+            children = []
+            for key_node, value_node in node.value:
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if name in names:
+                    key_mark = key_node.start_mark
+                    problems.append(
+                        Problem(
+                            (*path, name),
+                            f"“{name}” appears twice here",
+                            key_mark.line + 1,
+                            key_mark.column + 1,
+                        )
+                    )
+                names.add(name)
+                children.append((value_node, (*path, name)))
+            stack.extend(reversed(children))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed([(item, (*path, i)) for i, item in enumerate(node.value)]))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return lines, problems
+
+
+def read_document(text: str, fmt: Format, *, require_version: bool = False) -> dict:
+    """Parsed and checked data, or PlaybookFileError naming every problem."""
+    document = parse_playbook_text(text, fmt)
+    problems = check_playbook(document.data, lines=document.lines, require_version=require_version)
+    if problems:
+        raise PlaybookFileError(problems)
+    return document.data
+
+
+# -- writing rows -----------------------------------------------------------------------
+
+
+def build_version(
+    data: dict,
+    *,
+    slug: str,
+    version: int,
+    status: str,
+    based_on: Playbook | None = None,
+    is_default: bool = False,
+) -> Playbook:
+    """Write checked data (see `read_document`) as one version, in the caller's transaction."""
     playbook = Playbook.objects.create(
         slug=slug,
         version=version,
-        name=_require(data, "name", where),
-        description=data.get("description", ""),
-        length_days=int(data.get("length_days", 90)),
-        status=Playbook.Status.PUBLISHED,
-        is_default=make_default,
+        name=data["name"],
+        description=data.get("description") or "",
+        length_days=data.get("length_days", 90),
+        escalation_days=data.get("escalation_days", 3),
+        status=status,
+        is_default=is_default,
+        based_on=based_on,
     )
     templates: list[DeliverableTemplate] = []
     criteria: list[GateCriterion] = []
-    for phase_data in _require(data, "phases", where):
-        phase_where = f"{where} phase {phase_data.get('number', '?')}"
-        signers = [
-            _choice(role, SignerRole, phase_where) for role in phase_data.get("gate_signers", [])
-        ]
+    for position, phase_data in enumerate(data["phases"], start=1):
         phase = Phase.objects.create(
             playbook=playbook,
-            number=int(_require(phase_data, "number", phase_where)),
-            name=_require(phase_data, "name", phase_where),
-            purpose=phase_data.get("purpose", ""),
-            start_day=int(_require(phase_data, "start_day", phase_where)),
-            end_day=int(_require(phase_data, "end_day", phase_where)),
-            gate_signers=signers,
+            key=phase_data.get("key") or phase_key(position),
+            number=position,
+            name=phase_data["name"],
+            purpose=phase_data.get("purpose") or "",
+            start_day=phase_data["start_day"],
+            end_day=phase_data["end_day"],
+            gate_signers=list(phase_data.get("gate_signers") or []),
         )
-        for order, statement in enumerate(phase_data.get("gate_criteria", []), start=1):
-            criteria.append(GateCriterion(phase=phase, order=order, statement=statement))
-        for order, item in enumerate(_require(phase_data, "deliverables", phase_where), start=1):
-            templates.append(_template(phase, order, item, f"{phase_where} deliverable {order}"))
+        for order, item in enumerate(phase_data.get("gate_criteria") or [], start=1):
+            key = item.get("key") if isinstance(item, dict) else None
+            criteria.append(
+                GateCriterion(
+                    phase=phase,
+                    key=key or criterion_key(position, order),
+                    order=order,
+                    statement=criterion_statement(item),
+                )
+            )
+        for order, item in enumerate(phase_data.get("deliverables") or [], start=1):
+            templates.append(
+                DeliverableTemplate(
+                    phase=phase,
+                    key=item.get("key") or deliverable_key(position, order),
+                    order=order,
+                    title=item["title"],
+                    guidance=item.get("guidance") or "",
+                    workstream=item["workstream"],
+                    dimension=item["dimension"],
+                    kind=item.get("kind") or DeliverableKind.ACTIVITY,
+                    readiness_area=item.get("readiness_area") or "",
+                    start_day=item["start_day"],
+                    due_day=item["due_day"],
+                    mandatory=bool(item.get("mandatory", False)),
+                    evidence_required=bool(item.get("evidence_required", False)),
+                    suggested_owner_role=item.get("suggested_owner_role") or "",
+                )
+            )
     DeliverableTemplate.objects.bulk_create(templates)
     GateCriterion.objects.bulk_create(criteria)
     return playbook
 
 
-def _template(phase: Phase, order: int, item: dict, where: str) -> DeliverableTemplate:
-    start_day = int(_require(item, "start_day", where))
-    due_day = int(_require(item, "due_day", where))
-    if not (phase.start_day <= start_day <= due_day <= phase.end_day):
-        raise PlaybookFileError(
-            f"{where}: days {start_day}-{due_day} fall outside the phase "
-            f"({phase.start_day}-{phase.end_day}) or are reversed"
+def load_playbook_file(path: Path) -> LoadResult:
+    text = path.read_text(encoding="utf-8")
+    fmt: Format = "json" if path.suffix == ".json" else "yaml"
+    try:
+        data = read_document(text, fmt, require_version=True)
+    except PlaybookFileError as exc:
+        raise PlaybookFileError(exc.problems, source=path.name) from exc
+    existing = Playbook.objects.filter(slug=data["slug"], version=data["version"]).first()
+    if existing:
+        return LoadResult(existing, created=False)
+    with transaction.atomic():
+        make_default = bool(data.get("default", False))
+        if make_default:
+            Playbook.objects.filter(is_default=True).update(is_default=False)
+        playbook = build_version(
+            data,
+            slug=data["slug"],
+            version=data["version"],
+            status=Playbook.Status.PUBLISHED,
+            is_default=make_default,
         )
-    return DeliverableTemplate(
-        phase=phase,
-        order=order,
-        title=_require(item, "title", where),
-        guidance=item.get("guidance", ""),
-        workstream=_require(item, "workstream", where),
-        dimension=_choice(_require(item, "dimension", where), Dimension, where),
-        kind=_choice(item.get("kind", DeliverableKind.ACTIVITY), DeliverableKind, where),
-        readiness_area=_choice(item.get("readiness_area", ""), ReadinessArea, where),
-        start_day=start_day,
-        due_day=due_day,
-        mandatory=bool(item.get("mandatory", False)),
-        evidence_required=bool(item.get("evidence_required", False)),
-        suggested_owner_role=item.get("suggested_owner_role", ""),
-    )
+    return LoadResult(playbook, created=True)
 
 
 def load_all_playbooks() -> list[LoadResult]:
     return [load_playbook_file(path) for path in sorted(DATA_DIR.glob("*.yaml"))]
+
+
+# -- writing files ----------------------------------------------------------------------
+
+
+def playbook_as_data(playbook: Playbook) -> dict:
+    """One version as schema data. Reads `playbook.phases.all()`, so a playbook fetched with
+    `Playbook.objects.for_editor()` costs no further queries."""
+    phases = []
+    for phase in playbook.phases.all():
+        deliverables = []
+        for template in phase.templates.all():
+            item = {
+                "key": template.key,
+                "title": template.title,
+                "guidance": template.guidance,
+                "workstream": template.workstream,
+                "dimension": template.dimension,
+                "kind": template.kind,
+            }
+            if template.readiness_area:
+                item["readiness_area"] = template.readiness_area
+            item.update(
+                start_day=template.start_day,
+                due_day=template.due_day,
+                mandatory=template.mandatory,
+                evidence_required=template.evidence_required,
+                suggested_owner_role=template.suggested_owner_role,
+            )
+            deliverables.append(item)
+        phases.append(
+            {
+                "number": phase.number,
+                "key": phase.key,
+                "name": phase.name,
+                "purpose": phase.purpose,
+                "start_day": phase.start_day,
+                "end_day": phase.end_day,
+                "gate_signers": list(phase.gate_signers),
+                "gate_criteria": [
+                    {"key": c.key, "statement": c.statement} for c in phase.gate_criteria.all()
+                ],
+                "deliverables": deliverables,
+            }
+        )
+    return {
+        "schema": SCHEMA_ID,
+        "slug": playbook.slug,
+        "version": playbook.version,
+        "name": playbook.name,
+        "description": playbook.description,
+        "length_days": playbook.length_days,
+        "escalation_days": playbook.escalation_days,
+        "phases": phases,
+    }
+
+
+def dump_playbook(data: dict, fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=92)

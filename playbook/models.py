@@ -1,11 +1,36 @@
 """The method: versioned playbooks, their phases, deliverable templates and gate criteria.
 
 This app knows nothing of pilots or governance (see DESIGN.md, dependency rule). A
-published playbook is immutable: running pilots point at the version they launched with.
+published playbook is immutable: running pilots point at the version they launched with,
+and a change is made in a new draft version (see playbook.services).
+
+Rows of a version are written once, when the version is built (loaded, cloned, imported);
+after that only a draft's rows change, and only through playbook.services, which lock the
+version's row and call `Playbook.ensure_editable()` first.
 """
+
+import secrets
 
 from django.db import models
 from django.db.models import Q
+
+
+def new_key() -> str:
+    """A short identifier that follows an item from one version to the next, so a diff can
+    tell a changed item from a removed one and an added one."""
+    return secrets.token_hex(4)
+
+
+class PlaybookLocked(Exception):
+    """The version is published or retired, so it cannot change; the message is fit to show."""
+
+    def __init__(self, playbook: "Playbook"):
+        super().__init__(
+            f"Version {playbook.version} of “{playbook.name}” is "
+            f"{playbook.get_status_display().lower()} and cannot change. "
+            "Start a new draft from it to make changes."
+        )
+        self.playbook = playbook
 
 
 class Dimension(models.TextChoices):
@@ -43,6 +68,29 @@ class PlaybookQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Playbook.Status.PUBLISHED)
 
+    def visible_to_readers(self):
+        """What anyone logged in may read: published and retired versions, never drafts."""
+        return self.exclude(status=Playbook.Status.DRAFT)
+
+    def with_counts(self):
+        """For the list of playbooks: how big each version is, in one query."""
+        return self.annotate(
+            phase_count=models.Count("phases", distinct=True),
+            template_count=models.Count("phases__templates", distinct=True),
+        )
+
+    def for_editor(self):
+        """Everything the playbook page shows, in a constant number of queries."""
+        return self.select_related("based_on").prefetch_related(
+            models.Prefetch("phases", queryset=Phase.objects.order_by("number")),
+            models.Prefetch(
+                "phases__templates", queryset=DeliverableTemplate.objects.order_by("order")
+            ),
+            models.Prefetch(
+                "phases__gate_criteria", queryset=GateCriterion.objects.order_by("order")
+            ),
+        )
+
 
 class Playbook(models.Model):
     class Status(models.TextChoices):
@@ -76,6 +124,10 @@ class Playbook(models.Model):
             models.UniqueConstraint(
                 fields=["is_default"], condition=Q(is_default=True), name="one_default_playbook"
             ),
+            # Two drafts of one playbook would race for the same next version number.
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(status="draft"), name="one_draft_per_playbook"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,9 +137,19 @@ class Playbook(models.Model):
     def default(cls) -> "Playbook | None":
         return cls.objects.published().filter(is_default=True).first()
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def ensure_editable(self) -> None:
+        """Refuse any change to a version pilots may already run on."""
+        if not self.is_draft:
+            raise PlaybookLocked(self)
+
 
 class Phase(models.Model):
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="phases")
+    key = models.CharField(max_length=40, default=new_key)
     number = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=80)
     purpose = models.TextField(blank=True)
@@ -106,6 +168,7 @@ class Phase(models.Model):
                 condition=Q(start_day__gte=1) & Q(end_day__gte=models.F("start_day")),
                 name="phase_days_in_order",
             ),
+            models.UniqueConstraint(fields=["playbook", "key"], name="phase_key_per_playbook"),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +177,7 @@ class Phase(models.Model):
 
 class DeliverableTemplate(models.Model):
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="templates")
+    key = models.CharField(max_length=40, default=new_key)
     order = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
     guidance = models.TextField(blank=True)
@@ -140,6 +204,7 @@ class DeliverableTemplate(models.Model):
                 condition=Q(start_day__gte=1) & Q(due_day__gte=models.F("start_day")),
                 name="template_days_in_order",
             ),
+            models.UniqueConstraint(fields=["phase", "key"], name="template_key_per_phase"),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +213,7 @@ class DeliverableTemplate(models.Model):
 
 class GateCriterion(models.Model):
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="gate_criteria")
+    key = models.CharField(max_length=40, default=new_key)
     order = models.PositiveSmallIntegerField()
     statement = models.CharField(max_length=300)
 
@@ -156,6 +222,7 @@ class GateCriterion(models.Model):
         verbose_name_plural = "gate criteria"
         constraints = [
             models.UniqueConstraint(fields=["phase", "order"], name="criterion_order_per_phase"),
+            models.UniqueConstraint(fields=["phase", "key"], name="criterion_key_per_phase"),
         ]
 
     def __str__(self) -> str:
