@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("pilots.urls")),
     path("", include("governance.urls")),
+    path("playbooks/", include("playbook.urls")),
 ]
