@@ -5,6 +5,8 @@ the web process, and mail written to files under var/mail, so `make run` shows t
 product on a laptop without PostgreSQL or Redis.
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -22,14 +24,31 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "testserver"}
 DEV_SECRET_KEY = "dev-only-not-secret-ninety-embedded-default"
+# The dev key and the value .env.example ships with: neither is a secret.
+PLACEHOLDER_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-to-a-long-random-string"}
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 SERVES_PUBLIC_HOSTS = any(host not in LOCAL_HOSTS for host in ALLOWED_HOSTS)
 
-# Refuse, at start-up, the combinations that would leak data on a public host.
-if SERVES_PUBLIC_HOSTS and SECRET_KEY == DEV_SECRET_KEY:
+# Refuse, at start-up, the combinations that would leak data on a public host, and a
+# deployment (a real secret key) that does not say which hosts it answers to.
+if SERVES_PUBLIC_HOSTS and SECRET_KEY in PLACEHOLDER_SECRET_KEYS:
     raise ImproperlyConfigured("SECRET_KEY must be set when ALLOWED_HOSTS names a public host")
 if SERVES_PUBLIC_HOSTS and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when ALLOWED_HOSTS names a public host")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is empty: name the host(s) this site answers to")
+if not DEBUG and SECRET_KEY not in PLACEHOLDER_SECRET_KEYS and "ALLOWED_HOSTS" not in os.environ:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when SECRET_KEY is set")
+
+# Production: debug off, and a public host or a real secret key. Demo data is refused
+# there (load_demo, load_demo_governance).
+PRODUCTION = not DEBUG and (SERVES_PUBLIC_HOSTS or SECRET_KEY not in PLACEHOLDER_SECRET_KEYS)
+# Served over HTTPS (behind a TLS-terminating proxy): secure cookies, redirect to HTTPS,
+# HSTS. On by default for a public host; off for a try-out on http://localhost.
+HTTPS = env_bool("NINETY_HTTPS", SERVES_PUBLIC_HOSTS)
+# How many reverse proxies of ours stand in front of gunicorn (0: clients connect to it
+# directly). Their X-Forwarded-For and X-Forwarded-Proto are believed, nobody else's.
+NINETY_TRUSTED_PROXIES = env_int("NINETY_TRUSTED_PROXIES", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,12 +59,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
+    "accounts",
     "playbook",
     "pilots",
     "governance",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response, static files and probes included, carries a request id
+    # and the security headers; probes answer before the host check (see the classes).
+    "config.middleware.RequestIdMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +80,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "config.middleware.AccessDeniedLogMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,9 +115,16 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # A kept connection the server dropped (restart, failover, a terminated backend)
+        # is noticed at the start of the next request and replaced, not failed on.
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request (and /readyz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 3
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -98,6 +135,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out username and address before any password
+# is checked. Five failures for one username from one address lock that pair out for
+# 15 minutes (an attempt during the lockout starts them again); a success clears the
+# count. The address is the one our proxies vouch for (config.middleware.client_ip).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Sessions end after SESSION_IDLE_MINUTES without a request and, whatever the activity,
+# SESSION_MAX_HOURS after the login (accounts.middleware); a deactivated user's sessions
+# are deleted at once (accounts.receivers).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 60) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12) * 3600
+PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 LANGUAGE_CODE = "en-gb"
 # The organisation's zone: deliverable deadlines are calendar dates here; instants in UTC.
@@ -112,6 +169,11 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # hashed, compressed files from gunicorn. Without it, `make run` serves static/ directly
 # (runserver, DEBUG) and nothing needs collecting.
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
+# Uploaded evidence lives under the var directory, never under STATIC_ROOT, and is never
+# served by URL: only through the access-checked download view.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+FILE_UPLOAD_PERMISSIONS = 0o640
+NINETY_EVIDENCE_MAX_BYTES = env_int("NINETY_EVIDENCE_MAX_MB", 10) * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -121,7 +183,11 @@ STORAGES = {
     },
 }
 if STATIC_MANIFEST:
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Right after SecurityMiddleware, as WhiteNoise asks.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 # Mail: files in the embedded default, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -156,6 +222,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    # A web request that queues a task must not hang on a broker that is away: connect
+    # and send within seconds, try twice more, then give up (config.celery logs it; the
+    # database keeps the work and the beat's scans queue it again).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One beat runs these. Each task re-derives its work from the database.
@@ -176,10 +254,41 @@ CELERY_BEAT_SCHEDULE = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms carry the token, htmx sends it from hx-headers.
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# The preload directive only: a domain joins browsers' preload lists when someone
+# submits it, which is the site owner's decision.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+if NINETY_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from our own static files: no inline script, no eval (htmx is told the
+# same in base.html). Style attributes are allowed (bar widths in the charts); style
+# elements and sheets come from our static files only.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 # Product settings.
 NINETY_ORGANISATION = env_str("NINETY_ORGANISATION", "Ninety demo organisation")
@@ -203,15 +312,33 @@ NINETY_CHAT_WEBHOOK_URL = env_str("NINETY_CHAT_WEBHOOK_URL")
 # Open work due within this many days is marked "due soon".
 NINETY_DUE_SOON_DAYS = env_int("NINETY_DUE_SOON_DAYS", 7)
 
+# One JSON object a line (config.logs), each with the request or task id it belongs to;
+# LOG_FORMAT=text for a readable terminal (the default with DEBUG).
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"()": "config.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools narrate every rendering step at INFO.
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        # Axes narrates every login at INFO; ours (ninety.security) says what matters.
+        "axes": {"level": "WARNING"},
     },
 }
