@@ -66,3 +66,47 @@ def test_a_file_with_days_outside_its_phase_is_refused_whole(db, tmp_path: Path)
     with pytest.raises(PlaybookFileError, match="outside the phase"):
         load_playbook_file(bad)
     assert not Playbook.objects.filter(slug="bad").exists()
+
+
+def test_the_shipped_file_follows_the_documented_schema():
+    from playbook.loading import DATA_DIR, read_document
+    from playbook.schema import SCHEMA_ID
+
+    for path in DATA_DIR.glob("*.yaml"):
+        data = read_document(path.read_text(encoding="utf-8"), "yaml", require_version=True)
+        assert data["schema"] == SCHEMA_ID, path.name
+
+
+def test_the_schema_document_describes_every_field():
+    from playbook import schema
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "playbook-schema.md").read_text()
+    assert schema.SCHEMA_ID in doc
+    fields = (
+        schema.TOP_FIELDS | schema.PHASE_FIELDS | schema.DELIVERABLE_FIELDS
+    ) | schema.CRITERION_FIELDS
+    undocumented = sorted(f for f in fields if f"`{f}`" not in doc)
+    assert undocumented == []
+
+
+def test_loaded_items_get_the_same_keys_on_every_installation(default_playbook):
+    foundation = default_playbook.phases.get(number=1)
+    assert foundation.key == "p1"
+    assert list(foundation.templates.values_list("key", flat=True)[:2]) == ["p1-d1", "p1-d2"]
+    assert foundation.gate_criteria.first().key == "p1-g1"
+
+
+def test_a_file_with_several_problems_names_each_with_its_line(db, tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "slug: Bad Slug\nversion: 1\nname: Bad\nlength_days: 60\nphases:\n"
+        "  - {number: 1, name: One, start_day: 1, end_day: 70, gate_signers: [ceo]}\n"
+    )
+    with pytest.raises(PlaybookFileError) as error:
+        load_playbook_file(bad)
+    assert [(p.line, p.where) for p in error.value.problems] == [
+        (1, "slug"),
+        (6, "phases[0].end_day"),
+        (6, "phases[0].gate_signers[0]"),
+    ]
+    assert str(error.value).startswith("bad.yaml: line 1, column 7: slug: must be lowercase")

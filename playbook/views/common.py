@@ -27,6 +27,11 @@ def page_context(request: HttpRequest, pk: int) -> dict:
     }
 
 
+def form_data(request: HttpRequest):
+    """Bind a form on any POST, even an empty one (an empty QueryDict is falsy)."""
+    return request.POST if request.method == "POST" else None
+
+
 def anchor(playbook: Playbook, element_id: str = "") -> str:
     url = reverse("playbook-detail", args=[playbook.pk])
     return f"{url}#{element_id}" if element_id else url

@@ -17,7 +17,7 @@ from playbook.loading import (
     playbook_as_data,
 )
 from playbook.models import Playbook
-from playbook.views.common import anchor
+from playbook.views.common import anchor, form_data
 
 CONTENT_TYPES = {"yaml": "application/yaml; charset=utf-8", "json": "application/json"}
 
@@ -39,7 +39,7 @@ def playbook_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def playbook_import(request: HttpRequest) -> HttpResponse:
     require_editor(request.user)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(form_data(request), request.FILES if request.method == "POST" else None)
     problems = []
     status = 200
     if request.method == "POST":

@@ -22,7 +22,7 @@ from playbook.access import (
 )
 from playbook.forms import DeliverableTemplateForm, GateCriterionForm, MoveForm, PhaseForm
 from playbook.models import DeliverableTemplate, GateCriterion, Playbook, PlaybookLocked
-from playbook.views.common import DETAIL, anchor, locked_response, page_context
+from playbook.views.common import DETAIL, anchor, form_data, locked_response, page_context
 
 
 def _phases_response(request: HttpRequest, playbook: Playbook) -> HttpResponse:
@@ -54,7 +54,7 @@ def phase_create(request: HttpRequest, pk: int) -> HttpResponse:
     last = playbook.phases.order_by("-number").first()
     start = min(last.end_day + 1, playbook.length_days) if last else 1
     initial = {"start_day": start, "end_day": playbook.length_days, "gate_signers": []}
-    form = PhaseForm(request.POST or None, initial=initial, playbook=playbook)
+    form = PhaseForm(form_data(request), initial=initial, playbook=playbook)
     status = 200
     if request.method == "POST":
         status = 422
@@ -96,7 +96,7 @@ def phase_edit(request: HttpRequest, pk: int, phase_pk: int) -> HttpResponse:
         playbook.ensure_editable()
     except PlaybookLocked as exc:
         return locked_response(request, exc)
-    form = PhaseForm(request.POST or None, instance=phase, playbook=playbook)
+    form = PhaseForm(form_data(request), instance=phase, playbook=playbook)
     status = 200
     if request.method == "POST":
         status = 422
@@ -185,7 +185,7 @@ def template_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespons
         "due_day": phase.end_day,
     }
     form = DeliverableTemplateForm(
-        request.POST or None,
+        form_data(request),
         instance=DeliverableTemplate(phase=phase),
         initial=initial,
         playbook=playbook,
@@ -234,7 +234,7 @@ def template_edit(request: HttpRequest, pk: int, template_pk: int) -> HttpRespon
         playbook.ensure_editable()
     except PlaybookLocked as exc:
         return locked_response(request, exc)
-    form = DeliverableTemplateForm(request.POST or None, instance=template, playbook=playbook)
+    form = DeliverableTemplateForm(form_data(request), instance=template, playbook=playbook)
     status = 200
     if request.method == "POST":
         status = 422
@@ -324,7 +324,7 @@ def criterion_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespon
         playbook.ensure_editable()
     except PlaybookLocked as exc:
         return locked_response(request, exc)
-    form = GateCriterionForm(request.POST or None, instance=GateCriterion(phase=phase))
+    form = GateCriterionForm(form_data(request), instance=GateCriterion(phase=phase))
     status = 200
     if request.method == "POST":
         status = 422
@@ -363,7 +363,7 @@ def criterion_edit(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResp
         playbook.ensure_editable()
     except PlaybookLocked as exc:
         return locked_response(request, exc)
-    form = GateCriterionForm(request.POST or None, instance=criterion)
+    form = GateCriterionForm(form_data(request), instance=criterion)
     status = 200
     if request.method == "POST":
         status = 422

@@ -21,7 +21,7 @@ from playbook.editor import load_page
 from playbook.forms import PlaybookSettingsForm, PublishForm
 from playbook.loading import playbook_as_data
 from playbook.models import Playbook, PlaybookLocked
-from playbook.views.common import DETAIL, anchor, locked_response, page_context
+from playbook.views.common import DETAIL, anchor, form_data, locked_response, page_context
 
 
 @login_required
@@ -77,7 +77,7 @@ def playbook_settings(request: HttpRequest, pk: int) -> HttpResponse:
         playbook.ensure_editable()
     except PlaybookLocked as exc:
         return locked_response(request, exc)
-    form = PlaybookSettingsForm(request.POST or None, instance=playbook)
+    form = PlaybookSettingsForm(form_data(request), instance=playbook)
     status = 200
     if request.method == "POST":
         status = 422
@@ -134,7 +134,7 @@ def playbook_publish(request: HttpRequest, pk: int) -> HttpResponse:
     except PlaybookLocked as exc:
         return locked_response(request, exc)
     initial = {"make_default": bool(playbook.based_on and playbook.based_on.is_default)}
-    form = PublishForm(request.POST or None, initial=initial)
+    form = PublishForm(form_data(request), initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
