@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger("ninety.health")
 
@@ -25,6 +26,7 @@ BROKER_TIMEOUT_SECONDS = 1.0
 _migrations_applied = False
 
 
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
@@ -62,6 +64,7 @@ def _check_broker() -> str:
     return "ok"
 
 
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, str] = {}
     failed: list[str] = []
