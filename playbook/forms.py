@@ -99,6 +99,7 @@ class DeliverableTemplateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["phase"].queryset = Phase.objects.filter(playbook=playbook).order_by("number")
         self.fields["phase"].empty_label = None
+        self.fields["phase"].label_from_instance = lambda phase: f"{phase.number}. {phase.name}"
         self.fields["readiness_area"].choices = [("", "None")] + [
             c for c in ReadinessArea.choices if c[0]
         ]
