@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STATIC_ROOT=/app/staticfiles \
     STATIC_MANIFEST=true \
-    NINETY_VAR_DIR=/app/var
+    NINETY_VAR_DIR=/app/var \
+    LOG_FORMAT=json
 
-# WeasyPrint's system libraries (Pango, HarfBuzz, fontconfig) and fonts for Latin, CJK and emoji.
+# WeasyPrint's system libraries (Pango, HarfBuzz, fontconfig) and fonts for Latin, CJK and
+# emoji: without the fonts those characters come out as empty boxes, silently.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
@@ -21,6 +23,7 @@ RUN apt-get update \
         fonts-noto-core \
         fonts-noto-cjk \
         fonts-noto-color-emoji \
+    && fc-cache -f \
     && rm -rf /var/lib/apt/lists/*
 
 # The app runs as an unprivileged user; the code itself stays owned by root (read-only to it).
@@ -30,22 +33,23 @@ RUN groupadd --system ninety \
 WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them. pyproject.toml declares no
-# packages, only dependencies; README.md is its `readme` and must be present to build.
+# packages, only dependencies (gunicorn among them); README.md is its `readme`.
 COPY pyproject.toml README.md ./
-RUN pip install --no-cache-dir . "gunicorn>=23" \
+RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 
 COPY . .
 
-# Static files are collected into the image. The SECRET_KEY here exists only for this
-# command and never reaches the running containers.
+# Static files are collected into the image, hashed and compressed (gzip and Brotli).
+# The SECRET_KEY here exists only for this command and never reaches running containers.
 RUN SECRET_KEY=build-only-collectstatic-not-a-secret ALLOWED_HOSTS=localhost \
         python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/mail \
+    && mkdir -p /app/var/mail /app/var/media \
     && chown -R ninety:ninety /app/var
 
 USER ninety
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Settings in config/gunicorn.py (workers, timeout), each overridable from the environment.
+CMD ["gunicorn", "--config", "config/gunicorn.py", "config.wsgi:application"]

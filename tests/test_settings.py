@@ -19,6 +19,16 @@ def test_every_environment_variable_is_documented_in_env_example():
     assert read and not {name for name in read if name not in documented}
 
 
+def test_every_variable_of_the_stack_and_gunicorn_is_documented_in_env_example():
+    compose = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "docker-compose.yml").read_text()))
+    gunicorn = set(
+        re.findall(r'environ\.get\("([A-Z_]+)"', (ROOT / "config" / "gunicorn.py").read_text())
+    )
+    documented = (ROOT / ".env.example").read_text()
+    assert compose and gunicorn
+    assert not {name for name in compose | gunicorn if name not in documented}
+
+
 def _start(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
