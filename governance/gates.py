@@ -28,9 +28,11 @@ from governance.models import (
     SignOffDocument,
 )
 from governance.risks import Level, level_of
+from pilots import gate_signers
 from pilots import services as pilot_services
+from pilots.access import can_edit_pilot
 from pilots.models import Deliverable, PhaseRun, Pilot
-from pilots.roles import is_administrator
+from pilots.roles import is_programme_manager
 from pilots.services import ChangeRefused
 from playbook.models import DeliverableKind, SignerRole
 
@@ -62,19 +64,18 @@ def _is_class(classification: Classification | None, risk_class: str) -> bool:
 
 
 def required_slots(phase_run: PhaseRun, high_risk: bool) -> list[str]:
-    """The playbook's signers for this phase; leadership only for high-risk pilots."""
-    return [
-        slot
-        for slot in phase_run.phase.gate_signers
-        if slot != SignerRole.LEADERSHIP_IF_HIGH_RISK or high_risk
-    ]
+    """The playbook's signers for this phase, by the rule the gate-ready notices and the
+    calendar also follow (leadership only for high-risk pilots), so they never disagree."""
+    return gate_signers.required_slots(phase_run.phase.gate_signers, high_risk)
 
 
 def may_sign(user, slot: str, pilot: Pilot) -> bool:
     if slot == SignerRole.PRODUCTION_OWNER:
         return user.pk == pilot.production_owner_id
     if slot == SignerRole.PROGRAMME_MANAGER:
-        return user.pk == pilot.programme_manager_id
+        # Named on the pilot is not enough: someone who has left the programme office
+        # keeps the id on old pilots but no longer speaks for it.
+        return user.pk == pilot.programme_manager_id and is_programme_manager(user)
     if slot == SignerRole.GOVERNANCE_REVIEWER:
         return is_governance_reviewer(user)
     if slot == SignerRole.LEADERSHIP_IF_HIGH_RISK:
@@ -83,7 +84,9 @@ def may_sign(user, slot: str, pilot: Pilot) -> bool:
 
 
 def may_reopen(user, pilot: Pilot) -> bool:
-    return user.pk == pilot.programme_manager_id or is_administrator(user)
+    """Whoever may edit the pilot: its programme manager while they hold the role, and
+    administrators."""
+    return can_edit_pilot(user, pilot)
 
 
 @dataclass
