@@ -54,9 +54,10 @@ def get_pilot_for_user(user, pk: int, queryset: QuerySet[Pilot] | None = None) -
     return pilot
 
 
-def get_pilot_for_edit(user, pk: int) -> Pilot:
+def get_pilot_for_edit(user, pk: int, queryset: QuerySet[Pilot] | None = None) -> Pilot:
     """The pilot if the user may change it; 404 to outsiders, 403 to read-only users."""
-    pilot = get_pilot_for_user(user, pk, Pilot.objects.select_related("playbook"))
+    base = queryset if queryset is not None else Pilot.objects.select_related("playbook")
+    pilot = get_pilot_for_user(user, pk, base)
     if not can_edit_pilot(user, pilot):
         raise PermissionDenied("You can read this pilot but not change it.")
     return pilot
@@ -94,3 +95,23 @@ def get_deliverable_for_tick(user, deliverable_pk: int, pilot_pk: int | None = N
     if not can_tick(user, deliverable, deliverable.pilot):
         raise PermissionDenied("Only the owner or the programme manager can tick this.")
     return deliverable
+
+
+def can_record_readings(user, pilot: Pilot) -> bool:
+    """Editors, and the pilot's sponsor and production owner: the outcome is theirs."""
+    return can_edit_pilot(user, pilot) or user.pk in (pilot.sponsor_id, pilot.production_owner_id)
+
+
+def can_override_launch(user, pilot: Pilot) -> bool:
+    """Launching before the intake decisions are answered is the programme manager's call
+    alone (an administrator may launch a ready pilot, not override)."""
+    return pilot.programme_manager_id == user.pk and is_programme_manager(user)
+
+
+def get_pilot_for_readings(user, pk: int, queryset: QuerySet[Pilot] | None = None) -> Pilot:
+    """The pilot if the user may record KPI readings on it; 404 to outsiders, 403 to
+    other readers."""
+    pilot = get_pilot_for_user(user, pk, queryset)
+    if not can_record_readings(user, pilot):
+        raise PermissionDenied("Only the pilot's team records its readings.")
+    return pilot

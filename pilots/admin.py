@@ -197,3 +197,7 @@ class PortfolioReportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Intake answers, decisions, rollout steps and operating details.
+from pilots import admin_lifecycle  # noqa: E402, F401

@@ -311,8 +311,16 @@ class Evidence(models.Model):
         return self.url or self.note[:60]
 
 
-# Reminders, notifications and value live in their own modules; imported here so Django
-# finds them.
+# Intake and decisions, reminders, notifications and value live in their own modules;
+# imported here so Django finds them.
+from pilots.intake_models import (  # noqa: E402, F401
+    Decision,
+    DecisionKind,
+    Intake,
+    Operation,
+    RolloutDecision,
+    RolloutStep,
+)
 from pilots.notifications_models import (  # noqa: E402, F401
     CalendarFeed,
     Notification,

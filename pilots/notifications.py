@@ -112,6 +112,8 @@ def _gate_ready(row: ReminderLog, today) -> Message | None:
     run = _gate(row)
     if run is None or run.state == PhaseRun.State.SIGNED_OFF:
         return None
+    if run.pilot.status != Pilot.Status.ACTIVE:  # paused or stopped since the scan
+        return None
     subject = f"{run.pilot.reference}: the {run.name} gate is ready for signature"
     return Message(
         subject=subject,
@@ -123,8 +125,12 @@ def _gate_ready(row: ReminderLog, today) -> Message | None:
 
 
 def _gate_signed(row: ReminderLog, today) -> Message | None:
+    from pilots.reminders import SIGNED_NOTICE_STATUSES
+
     run = _gate(row)
     if run is None or run.state != PhaseRun.State.SIGNED_OFF:
+        return None
+    if run.pilot.status not in SIGNED_NOTICE_STATUSES:  # paused or stopped since the scan
         return None
     subject = f"{run.pilot.reference}: the {run.name} phase is signed off"
     return Message(

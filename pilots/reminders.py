@@ -68,6 +68,7 @@ def lease() -> timedelta:
 MAX_AGE = timedelta(days=2)
 GATE_SIGNED_WINDOW = timedelta(days=7)
 ESCALATION_LEVELS = (1, 2, 4)  # overdue by more than N, 2N, 4N days
+SIGNED_NOTICE_STATUSES = (Pilot.Status.ACTIVE, Pilot.Status.IN_PRODUCTION)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,11 @@ def _gates_signed(now: datetime) -> Iterator[Due]:
     runs = list(
         PhaseRun.objects.filter(
             state=PhaseRun.State.SIGNED_OFF, signed_off_at__gte=now - GATE_SIGNED_WINDOW
-        ).values_list(
+        )
+        # A paused or stopped pilot's team hears nothing more of it; one that went live
+        # right after its last gate still hears of that gate.
+        .filter(pilot__status__in=SIGNED_NOTICE_STATUSES)
+        .values_list(
             "pk",
             "pilot_id",
             "signed_off_at",

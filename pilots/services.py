@@ -9,7 +9,10 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from pilots import intake
+from pilots.intake_models import DecisionKind, RolloutDecision, RolloutStep
 from pilots.models import OPEN_STATUSES, Deliverable, Evidence, PhaseRun, Pilot
+from pilots.roles import is_programme_manager
 from pilots.signals import announce
 from playbook.models import DeliverableKind, Playbook
 
@@ -105,13 +108,19 @@ def _jsonable(value):
     return value
 
 
-def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
+def pilot_launch(*, pilot: Pilot, actor=None, override_reason: str = "") -> Pilot:
     """Create every phase run and deliverable of the pilot's playbook, in one transaction.
 
     1. Lock the pilot row so two launches cannot both create a plan.
-    2. Create the phase runs, dated from the kickoff date (day 1 = kickoff).
-    3. Create one deliverable per template, in one bulk insert.
-    4. Mark the pilot active.
+    2. Refuse a plan that would leave the calendar; then refuse unless the five intake
+       decisions are answered, or the pilot's programme manager launches anyway with a
+       written `override_reason` (recorded as an override decision). A launch without
+       an actor is the system's own (demo data, fixtures, benchmarks): it is recorded as
+       a plain start, with what was missing.
+    3. Create the phase runs, dated from the kickoff date (day 1 = kickoff).
+    4. Create one deliverable per template, and the default rollout steps of the last
+       (Scale) phase, in bulk inserts.
+    5. Mark the pilot active and record the start decision.
     """
     with transaction.atomic():
         locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
@@ -129,6 +138,7 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
         except OverflowError:
             # A kickoff near the end of the calendar (typed as 9999, or set in the admin).
             raise ChangeRefused(OUT_OF_CALENDAR) from None
+        decision_kind, missing = _launch_decision(locked, actor, override_reason.strip())
         runs = PhaseRun.objects.bulk_create(
             [
                 PhaseRun(
@@ -163,6 +173,7 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
             for template in phase.templates.all()
         ]
         Deliverable.objects.bulk_create(deliverables, batch_size=500)
+        RolloutStep.objects.bulk_create(intake.default_rollout_steps(locked, phases[-1]))
         locked.status = Pilot.Status.ACTIVE
         locked.launched_at = timezone.now()
         locked.version += 1
@@ -179,7 +190,35 @@ def pilot_launch(*, pilot: Pilot, actor=None) -> Pilot:
                 "kickoff_date": locked.kickoff_date.isoformat(),
             },
         )
+        intake.record_decision(
+            pilot=locked,
+            kind=decision_kind,
+            actor=actor,
+            rationale=override_reason.strip() if decision_kind == DecisionKind.OVERRIDE else "",
+            details={"missing": missing} if missing else {},
+            status_before=Pilot.Status.INTAKE,
+        )
     return locked
+
+
+def _launch_decision(pilot: Pilot, actor, override_reason: str) -> tuple[str, list[str]]:
+    """The kind of start decision a launch records, and the intake decisions it lacks;
+    ChangeRefused when it may not go ahead (step 2 of pilot_launch)."""
+    missing = [answer.title for answer in intake.readiness(pilot).unanswered]
+    if not missing or actor is None:
+        return DecisionKind.START, missing
+    if not override_reason:
+        raise ChangeRefused(
+            f"Not launched: {len(missing)} of the five intake decisions "
+            f"{'is' if len(missing) == 1 else 'are'} still open ({', '.join(missing)}). "
+            "Answer them on the Intake tab, or launch anyway with a written reason."
+        )
+    if not (actor.pk == pilot.programme_manager_id and is_programme_manager(actor)):
+        raise ChangeRefused(
+            "Only the pilot's programme manager can launch it before every intake "
+            "decision is answered."
+        )
+    return DecisionKind.OVERRIDE, missing
 
 
 def pilot_update(
@@ -242,6 +281,10 @@ def pilot_move_kickoff(*, pilot: Pilot, kickoff_date: date, actor=None) -> int:
             start_date=F("start_date") + shift,
             due_date=F("due_date") + shift,
             version=F("version") + 1,
+        )
+        # Rollout steps not yet decided are part of the open plan too.
+        RolloutStep.objects.filter(pilot=pilot, decision=RolloutDecision.PENDING).update(
+            planned_on=F("planned_on") + shift
         )
         announce(
             actor=actor,

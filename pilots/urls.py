@@ -1,5 +1,6 @@
 from django.urls import path
 
+from pilots import urls_lifecycle
 from pilots.views import deliverables, my_work, notifications, pilots, portfolio
 
 urlpatterns = [
@@ -79,3 +80,6 @@ urlpatterns = [
     ),
     path("calendar/<str:token>.ics", notifications.calendar_feed, name="calendar-feed"),
 ]
+
+# Intake, triage, value, rollout and go-live.
+urlpatterns += urls_lifecycle.urlpatterns

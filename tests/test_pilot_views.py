@@ -42,7 +42,8 @@ def test_a_programme_manager_creates_then_launches_a_pilot(as_pm, playbook, pm):
     assert response.status_code == 302 and response["Location"] == f"/pilots/{pilot.pk}/"
     page = as_pm.get(response["Location"]).content.decode()
     assert "Not launched yet" in page and "Launch pilot" in page
-    as_pm.post(reverse("pilot-launch", args=[pilot.pk]))
+    # Its intake is empty, so the programme manager launches with a written reason.
+    as_pm.post(reverse("pilot-launch", args=[pilot.pk]), {"override_reason": "Agreed at steering."})
     pilot.refresh_from_db()
     assert pilot.status == Pilot.Status.ACTIVE and pilot.deliverables.count() == 9
 
@@ -273,7 +274,7 @@ def test_a_pilot_edit_opened_before_the_launch_is_refused_after_it(as_pm, pm, pl
     pilot = build_pilot(programme_manager=pm, playbook=playbook, launch=False)
     url = reverse("pilot-edit", args=[pilot.pk])
     seen = as_pm.get(url).context["form"]["version"].value()
-    as_pm.post(reverse("pilot-launch", args=[pilot.pk]))
+    as_pm.post(reverse("pilot-launch", args=[pilot.pk]), {"override_reason": "Agreed at steering."})
     response = as_pm.post(url, _pilot_edit(pilot, seen, kickoff_date="2026-04-06"))
     assert response.status_code == 409
     assert Pilot.objects.get(pk=pilot.pk).kickoff_date == KICKOFF

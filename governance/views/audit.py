@@ -26,10 +26,16 @@ PERSON_KEYS = {
     "signer",
     "accepted_by",
     "reviewer",
+    "operating_owner",
+    "recorded_by",
 }
 # Every verb the product writes starts with one of these (a test holds them to it).
 KINDS = [
     ("pilot", "Pilot"),
+    ("intake", "Intake answers and costs"),
+    ("decision", "Decisions: start, triage, pause, stop, go-live"),
+    ("kpi", "KPI readings"),
+    ("rollout", "Rollout steps"),
     ("phase", "Phases"),
     ("deliverable", "Deliverables"),
     ("classification", "AI Act classification"),

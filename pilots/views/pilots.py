@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pilots import charts, services
+from pilots import charts, header, intake, services
 from pilots.access import (
     can_create_pilot,
     can_edit_pilot,
@@ -19,9 +19,11 @@ from pilots.access import (
     visible_pilots,
 )
 from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
+from pilots.intake_forms import LaunchForm
 from pilots.models import Deliverable, Pilot
 from pilots.plan import build_plan, day_label
 from pilots.roles import Role, reads_every_pilot, role_names
+from pilots.views import intake as intake_views
 
 PILOTS_PER_PAGE = 25
 
@@ -132,12 +134,20 @@ def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def pilot_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Launch; before every intake decision is answered, only with the programme
+    manager's written reason. A refusal goes back to the Intake tab, where the meter
+    shows what is open."""
     pilot = get_pilot_for_edit(request.user, pk)
+    form = LaunchForm(request.POST)
+    if not form.is_valid():
+        return intake_views.render_launch_errors(request, pk, form)
     try:
-        pilot = services.pilot_launch(pilot=pilot, actor=request.user)
+        pilot = services.pilot_launch(
+            pilot=pilot, actor=request.user, override_reason=form.cleaned_data["override_reason"]
+        )
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
-        return redirect("pilot-detail", pk=pk)
+        return redirect("pilot-intake", pk=pk)
     count = pilot.deliverables.count()
     messages.success(
         request, f"Launched: {count} deliverables planned from {pilot.kickoff_date:%-d %B %Y}."
@@ -171,11 +181,16 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_user(
         request.user,
         pk,
-        Pilot.objects.select_related(
-            "playbook", "sponsor", "production_owner", "programme_manager"
+        header.with_header_facts(
+            Pilot.objects.select_related(
+                "playbook", "sponsor", "production_owner", "programme_manager"
+            )
         ),
     )
     context = pilot_page_context(request, pilot)
+    context.update(header.header_facts(pilot))
+    if not pilot.is_launched:
+        context["readiness"] = intake.readiness(pilot)
     if pilot.is_launched:
         loaded = context["plan"].all_deliverables
         trend = charts.pilot_trend(loaded, context["today"], pilot.kickoff_date)

@@ -15,8 +15,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from pilots import services
-from pilots.models import CostLine, Deliverable, KpiReading, Pilot
+from pilots import decisions, rollout, services
+from pilots.models import (
+    CostLine,
+    Decision,
+    DecisionKind,
+    Deliverable,
+    Intake,
+    KpiReading,
+    Operation,
+    Pilot,
+    RolloutStep,
+)
 from pilots.roles import Role
 from playbook.models import Playbook
 
@@ -184,7 +194,7 @@ VALUE = {
         ],
     ),
     "Maintenance prediction": (
-        ("Unplanned lift outages per quarter", "", 24, 12),
+        ("Unplanned lift outages per quarter", "outages", 24, 12),
         [(60, 22), (30, 16), (7, 13)],
         [("infrastructure", "Sensors and hosting", 34_000), ("monitoring", "Alerting", 6_000)],
     ),
@@ -193,6 +203,110 @@ VALUE = {
         [],
         [],
     ),
+    "HR policy chatbot": (
+        ("Policy questions answered without HR staff", "%", 10, 60),
+        [],
+        [("licences", "Model usage", 18_000)],
+    ),
+}
+
+
+# The rest of the intake: expected yearly benefit (euros), governance consulted and their
+# early read, and the workforce plan. Pilots left out show the gaps triage looks for.
+INTAKE = {
+    "Claims triage assistant": (
+        180_000,
+        "Privacy office and the claims risk team",
+        "Fine if claim texts stay in the EU and handlers can overrule every routing.",
+        "Claim handlers learn to read and correct the suggested route in a one-hour session "
+        "before the canary; team leads coach in the first two weeks.",
+    ),
+    "Invoice matching": (
+        120_000,
+        "Finance controls and IT security",
+        "Matching rules must be auditable; keep every automatic match explainable.",
+        "",
+    ),
+    "Churn early warning": (
+        260_000,
+        "Legal, privacy and the model risk committee",
+        "Profiling customers is high-risk use: expect an impact assessment before go-live.",
+        "Retention agents get a call script per risk reason and a weekly review with "
+        "their lead for the first month.",
+    ),
+    "Demand forecasting": (
+        310_000,
+        "Supply chain risk and IT architecture",
+        "No blocker; store managers must be able to override an order.",
+        "Store managers learn to read the forecast band; planners run a two-week shadow "
+        "period with the old spreadsheet.",
+    ),
+    "Fraud scoring refresh": (
+        900_000,
+        "Model risk, compliance and security",
+        "A challenger model must run beside the rules engine until the gate.",
+        "Fraud analysts learn the new score reasons; the rules team is retrained to "
+        "maintain features.",
+    ),
+    "Maintenance prediction": (
+        150_000,
+        "Health and safety, IT security",
+        "Engineers keep the final say on taking a lift out of service.",
+        "Facilities planners schedule from the predictions; duty engineers trained on "
+        "the alert screen.",
+    ),
+    "Call summarisation": (
+        95_000,
+        "Privacy office",
+        "Call recordings need a retention limit before anything is stored.",
+        "",
+    ),
+    "HR policy chatbot": (
+        None,
+        "Works council and privacy office",
+        "Employees must be told they talk to a machine, with a way to reach a person.",
+        "",
+    ),
+}
+TRIAGED = {
+    "Claims triage assistant": "On track; all four answers are in. Keep going.",
+    "Churn early warning": "Owner, outcome, cost and training plan are clear. Continue.",
+    "Demand forecasting": "Clear outcome and owner; cost line for the ordering link agreed.",
+}
+PAUSED = (
+    "Marketing copy drafts",
+    "Nobody in marketing operations will own it in production and the cost per campaign "
+    "is unknown. Paused until the marketing director names an owner.",
+    12,  # days ago
+)
+OVERRIDDEN = (
+    "Call summarisation",
+    "The contact centre contract renewal needs a working pilot this quarter. The production "
+    "owner will be named at the first gate; the workforce plan follows the union talks.",
+)
+# Rollout decisions: step order -> (decision, days after the Scale phase's start, checks).
+ROLLOUT = {
+    "Fraud scoring refresh": {
+        1: ("go", 3, "Latency p95 under 80 ms; false positives within 2 % of the rules engine."),
+        2: ("go", 8, "A week at 15 % without incidents; analysts' feedback positive."),
+    },
+    "Document intake OCR": {
+        1: ("no_go", 4, "Reading errors on scanned payslips at 6 %, above the 2 % agreed."),
+    },
+    "Maintenance prediction": {
+        1: ("go", 2, "Alerts reached the duty engineer within a minute in every test."),
+        2: ("go", 6, "Half the lifts for a week; no missed failure, two false alarms."),
+        3: ("go", 9, "All lifts; the planners stopped the manual schedule."),
+    },
+}
+OPERATION = {
+    "operating_owner": "prodowner",
+    "runbook_url": "https://wiki.example.com/runbooks/lift-maintenance",
+    "support_model": "Facilities operations watches the dashboard daily; the platform team "
+    "handles incidents; the data team retrains each quarter and ships model updates "
+    "through the release train.",
+    "on_call_contact": "Facilities duty engineer, +31 20 555 0134",
+    "review_cadence": "quarterly",
 }
 
 
@@ -247,13 +361,27 @@ class Command(BaseCommand):
                 kickoff_date=today - timedelta(days=day - 1),
                 playbook=playbook,
             )
+            self._value(pilot, people["prodowner"], today)
+            self._intake(pilot)
             if status == "intake":
                 continue
-            services.pilot_launch(pilot=pilot)
+            if name == OVERRIDDEN[0]:
+                services.pilot_launch(
+                    pilot=pilot, actor=pilot.programme_manager, override_reason=OVERRIDDEN[1]
+                )
+            else:
+                services.pilot_launch(pilot=pilot)
+            # Started the day before day 1, not the moment the demo was loaded.
+            Decision.objects.filter(pilot=pilot).update(
+                decided_at=timezone.make_aware(
+                    datetime.combine(pilot.kickoff_date - timedelta(days=1), time(10))
+                )
+            )
             self._progress(pilot, team, today, health)
-            self._value(pilot, people["prodowner"], today)
-            if status != "active":
-                Pilot.objects.filter(pk=pilot.pk).update(status=status)
+            if status == "in_production":
+                self._rollout(pilot, people, today)
+                self._operate(pilot, people)
+        self._lifecycle(today)
 
     def _value(self, pilot: Pilot, recorder, today) -> None:
         if pilot.name not in VALUE:
@@ -282,6 +410,91 @@ class Command(BaseCommand):
             else:
                 line.annual_cost = Decimal(amount)
             line.save()
+
+    def _intake(self, pilot: Pilot) -> None:
+        if pilot.name not in INTAKE:
+            return
+        benefit, consulted, early_read, workforce = INTAKE[pilot.name]
+        Intake.objects.create(
+            pilot=pilot,
+            governance_engaged_on=pilot.kickoff_date - timedelta(days=21),
+            governance_engaged_with=consulted,
+            governance_early_read=early_read,
+            expected_yearly_benefit=None if benefit is None else Decimal(benefit),
+            workforce_plan=workforce,
+            expected_scale="All users of the business unit, at peak about three times the "
+            "average daily volume.",
+            integrations="Single sign-on, the case system's API and the data warehouse.",
+            acceptable_error_rate="Below 3 %, with every error correctable by a person.",
+        )
+
+    def _lifecycle(self, today) -> None:
+        """Triage decisions, a pause and rollout decisions on running pilots, through the
+        services, so the decisions and the audit trail read as they would in real use."""
+        pilots = {p.name: p for p in Pilot.objects.select_related("programme_manager")}
+        for name, rationale in TRIAGED.items():
+            pilot = pilots[name]
+            decisions.pilot_decide(
+                pilot=pilot,
+                kind=DecisionKind.CONTINUE,
+                rationale=rationale,
+                actor=pilot.programme_manager,
+                in_triage=True,
+            )
+        name, rationale, days_ago = PAUSED
+        pilot = pilots[name]
+        pause = decisions.pilot_decide(
+            pilot=pilot,
+            kind=DecisionKind.PAUSE,
+            rationale=rationale,
+            actor=pilot.programme_manager,
+            in_triage=True,
+        )
+        # Dated in the past, as if taken at the last triage: demo data only.
+        Decision.objects.filter(pk=pause.pk).update(
+            decided_at=timezone.now() - timedelta(days=days_ago)
+        )
+        for name in ("Fraud scoring refresh", "Document intake OCR"):
+            self._rollout(pilots[name], None, today)
+
+    def _rollout(self, pilot: Pilot, people, today) -> None:
+        run = pilot.phase_runs.select_related("phase").order_by("-number").first()
+        steps = {step.order: step for step in pilot.rollout_steps.all()}
+        for order, (decision, day, checks) in ROLLOUT.get(pilot.name, {}).items():
+            step = steps[order]
+            step.pilot = pilot
+            on = min(pilot.date_of_day(run.phase.start_day + day), today)
+            rollout.rollout_step_decide(
+                step=step,
+                decision=decision,
+                checks=checks,
+                actual_on=on if decision == "go" else None,
+                actor=pilot.programme_manager,
+            )
+            RolloutStep.objects.filter(pk=step.pk).update(
+                decided_at=timezone.make_aware(datetime.combine(on, time(17)))
+            )
+
+    def _operate(self, pilot: Pilot, people: dict) -> None:
+        """The in-production pilot's go-live. Its gates are signed afterwards by
+        load_demo_governance, so the decision is written here directly (demo data only)."""
+        live_since = timezone.localdate() - timedelta(days=5)
+        details = {**OPERATION, "operating_owner": people[OPERATION["operating_owner"]]}
+        Operation.objects.create(
+            pilot=pilot,
+            live_since=live_since,
+            next_review_on=rollout.add_months(live_since, 3),
+            **details,
+        )
+        Decision.objects.create(
+            pilot=pilot,
+            kind=DecisionKind.GO_LIVE,
+            rationale="Scale gate signed, readiness checklist complete, operations trained.",
+            decided_by=pilot.programme_manager,
+            decided_at=timezone.now() - timedelta(days=5),
+            details={"next_review_on": rollout.add_months(live_since, 3).isoformat()},
+        )
+        Pilot.objects.filter(pk=pilot.pk).update(status=Pilot.Status.IN_PRODUCTION)
 
     def _progress(self, pilot: Pilot, team: list, today, health: str) -> None:
         """Owners round-robin; work due before today done, except some when `late`.
