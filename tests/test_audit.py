@@ -14,17 +14,18 @@ from tests.conftest import build_pilot, needs_postgres
 
 def test_pilot_changes_land_in_the_chain_with_actor_and_before_after(pm, playbook, owner):
     pilot = build_pilot(programme_manager=pm, playbook=playbook, launch=False, actor=pm)
-    services.pilot_launch(pilot=pilot, actor=pm)
+    # The intake is empty, so the launch needs the programme manager's written reason.
+    services.pilot_launch(pilot=pilot, actor=pm, override_reason="Agreed at steering.")
     item = pilot.deliverables.first()
     services.deliverable_set_done(
         deliverable=item, actor=owner, done=True, expected_version=item.version
     )
     verbs = list(AuditEvent.objects.values_list("verb", flat=True))
-    assert verbs == ["pilot.created", "pilot.launched", "deliverable.done"]
+    assert verbs == ["pilot.created", "pilot.launched", "decision.override", "deliverable.done"]
     done = AuditEvent.objects.get(verb="deliverable.done")
     assert done.actor == owner and done.pilot_id == pilot.pk
     assert done.before["status"] == "todo" and done.after["status"] == "done"
-    assert audit.verify_chain() == (3, None)
+    assert audit.verify_chain() == (4, None)
 
 
 def test_a_rolled_back_change_leaves_no_event(pm, playbook):
