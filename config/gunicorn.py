@@ -22,8 +22,10 @@ max_requests_jitter = 200
 # Load the app once, before forking: the workers share its memory (WeasyPrint's import
 # alone costs a second and tens of megabytes). Django opens no connection at import.
 preload_app = True
-# Heartbeat files in memory, not on a container's (possibly slow) overlay disk.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Heartbeat files in memory, not on a container's (possibly slow) overlay disk; gunicorn
+# creates them itself, unlinked and private to its workers.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for containers
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 # Each request is logged by config.middleware (JSON, with its request id).
 accesslog = None
 errorlog = "-"

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from pilots.models import (
     CalendarFeed,
@@ -48,10 +50,26 @@ class PilotAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+def evidence_download_link(evidence: Evidence) -> str:
+    """Evidence files are never served by URL, only through the access-checked view."""
+    if not evidence.file:
+        return "—"
+    url = reverse("evidence-download", args=[evidence.deliverable.pilot_id, evidence.pk])
+    return format_html('<a href="{}">{}</a> ({} bytes)', url, evidence.file_name, evidence.size)
+
+
+EVIDENCE_FILE_FIELDS = ["download", "content_type", "sha256"]
+
+
 class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
-    readonly_fields = ["added_by", "added_at"]
+    exclude = ["file", "file_name", "size"]
+    readonly_fields = ["added_by", "added_at", *EVIDENCE_FILE_FIELDS]
+
+    @admin.display(description="file")
+    def download(self, obj: Evidence) -> str:
+        return evidence_download_link(obj)
 
 
 @admin.register(Deliverable)
@@ -80,10 +98,17 @@ class DeliverableAdmin(admin.ModelAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ["deliverable", "url", "added_by", "added_at"]
-    search_fields = ["url", "note", "deliverable__title"]
+    list_display = ["deliverable", "url", "file_name", "added_by", "added_at"]
+    search_fields = ["url", "note", "file_name", "sha256", "deliverable__title"]
     list_select_related = ["deliverable", "added_by"]
     raw_id_fields = ["deliverable"]
+    # An uploaded file is evidence as it was given: shown and downloadable, not replaced.
+    exclude = ["file", "file_name", "size"]
+    readonly_fields = EVIDENCE_FILE_FIELDS
+
+    @admin.display(description="file")
+    def download(self, obj: Evidence) -> str:
+        return evidence_download_link(obj)
 
 
 @admin.register(PhaseRun)

@@ -1,10 +1,12 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from pilots import uploads
 from pilots.models import Deliverable, PhaseRun, Pilot
 from pilots.roles import Role
 from playbook.models import Dimension, Playbook
@@ -160,6 +162,13 @@ class TickForm(VersionedForm):
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    evidence_file = forms.FileField(label="Evidence file", required=False)
+
+    def clean_evidence_file(self) -> uploads.CheckedUpload | None:
+        upload = self.cleaned_data.get("evidence_file")
+        if not upload:
+            return None
+        return uploads.check_upload(upload, max_bytes=settings.NINETY_EVIDENCE_MAX_BYTES)
 
 
 class DeliverableForm(VersionedForm):

@@ -290,11 +290,23 @@ class Deliverable(models.Model):
 
 
 class Evidence(models.Model):
-    """A link (and a note) proving a deliverable; added when ticking or afterwards."""
+    """A link, a note or an uploaded file proving a deliverable; added when ticking.
+
+    An uploaded file is stored under a generated name below MEDIA_ROOT (never under the
+    static files) and only served through the access-checked download view; its type
+    was checked by its content (pilots.uploads) and its SHA-256 proves a copy later.
+    """
 
     deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="evidence")
     url = models.URLField(max_length=500, blank=True)
     note = models.TextField(blank=True, max_length=2000)
+    file = models.FileField(upload_to="evidence/%Y/%m/", blank=True, max_length=200)
+    file_name = models.CharField(
+        max_length=200, blank=True, help_text="The uploaded file's name, as the uploader had it."
+    )
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the stored file.")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -304,11 +316,17 @@ class Evidence(models.Model):
         ordering = ["added_at", "pk"]
         verbose_name_plural = "evidence"
         constraints = [
-            models.CheckConstraint(condition=~Q(url="", note=""), name="evidence_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(url="", note="", file=""), name="evidence_not_empty_or_file"
+            ),
+            models.CheckConstraint(
+                condition=Q(file="") | (~Q(sha256="") & ~Q(file_name="")),
+                name="evidence_file_has_checksum",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.url or self.note[:60]
+        return self.url or self.file_name or self.note[:60]
 
 
 # Intake and decisions, reminders, notifications and value live in their own modules;

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from pilots import intake
+from pilots import intake, uploads
 from pilots.intake_models import DecisionKind, RolloutDecision, RolloutStep
 from pilots.models import OPEN_STATUSES, Deliverable, Evidence, PhaseRun, Pilot
 from pilots.roles import is_programme_manager
@@ -370,43 +370,63 @@ def deliverable_set_done(
     expected_version: int | None,
     evidence_url: str = "",
     note: str = "",
+    evidence_file: uploads.CheckedUpload | None = None,
 ) -> Deliverable:
-    """Tick a deliverable done (with optional evidence) or undo the tick."""
+    """Tick a deliverable done (with optional evidence) or undo the tick.
+
+    An evidence file is written to storage first (a quick local write, never inside the
+    transaction) and deleted again if the tick is refused.
+    """
     if done and deliverable.status == Deliverable.Status.WAIVED:
         raise ChangeRefused("This deliverable is waived; reopen it before ticking it.")
     if not done and deliverable.status != Deliverable.Status.DONE:
         raise ChangeRefused("Only a done deliverable can be un-ticked.")
-    with transaction.atomic():
-        if done:
-            _write(
-                deliverable,
-                expected_version,
-                actor=actor,
-                verb="deliverable.done",
-                status=Deliverable.Status.DONE,
-                done_at=timezone.now(),
-                done_by=actor,
-                # The evidence given with the tick belongs to the tick's record.
-                also_record={
-                    key: value
-                    for key, value in (("evidence_url", evidence_url), ("evidence_note", note))
-                    if value
-                },
-            )
-            if evidence_url or note:
-                Evidence.objects.create(
-                    deliverable=deliverable, url=evidence_url, note=note, added_by=actor
+    stored = uploads.store(evidence_file) if done and evidence_file else None
+    try:
+        with transaction.atomic():
+            if done:
+                _write(
+                    deliverable,
+                    expected_version,
+                    actor=actor,
+                    verb="deliverable.done",
+                    status=Deliverable.Status.DONE,
+                    done_at=timezone.now(),
+                    done_by=actor,
+                    # The evidence given with the tick belongs to the tick's record.
+                    also_record={
+                        key: value
+                        for key, value in (
+                            ("evidence_url", evidence_url),
+                            ("evidence_note", note),
+                            ("evidence_file", stored.original_name if stored else ""),
+                            ("evidence_sha256", stored.sha256 if stored else ""),
+                        )
+                        if value
+                    },
                 )
-        else:
-            _write(
-                deliverable,
-                expected_version,
-                actor=actor,
-                verb="deliverable.undone",
-                status=Deliverable.Status.TODO,
-                done_at=None,
-                done_by=None,
-            )
+                if evidence_url or note or stored:
+                    Evidence.objects.create(
+                        deliverable=deliverable,
+                        url=evidence_url,
+                        note=note,
+                        added_by=actor,
+                        **(stored.evidence_fields() if stored else {}),
+                    )
+            else:
+                _write(
+                    deliverable,
+                    expected_version,
+                    actor=actor,
+                    verb="deliverable.undone",
+                    status=Deliverable.Status.TODO,
+                    done_at=None,
+                    done_by=None,
+                )
+    except BaseException:
+        if stored:
+            stored.delete()
+        raise
     return deliverable
 
 

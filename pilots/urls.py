@@ -1,7 +1,7 @@
 from django.urls import path
 
 from pilots import urls_lifecycle
-from pilots.views import deliverables, my_work, notifications, pilots, portfolio
+from pilots.views import deliverables, evidence, my_work, notifications, pilots, portfolio
 
 urlpatterns = [
     path("", pilots.home, name="home"),
@@ -40,6 +40,11 @@ urlpatterns = [
         "pilots/<int:pk>/deliverables/<int:deliverable_pk>/reopen/",
         deliverables.deliverable_reopen,
         name="deliverable-reopen",
+    ),
+    path(
+        "pilots/<int:pk>/evidence/<int:evidence_pk>/",
+        evidence.evidence_download,
+        name="evidence-download",
     ),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
     path("portfolio/trend.svg", portfolio.portfolio_trend, name="portfolio-trend"),

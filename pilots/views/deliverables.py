@@ -27,7 +27,7 @@ def apply_tick(request: HttpRequest, deliverable: Deliverable, done: bool):
 
     Returns (deliverable as it now stands, error message or None, HTTP status).
     """
-    form = TickForm(request.POST)
+    form = TickForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = "; ".join(e for field in form.errors.values() for e in field)
         return deliverable, errors, 422
@@ -39,6 +39,7 @@ def apply_tick(request: HttpRequest, deliverable: Deliverable, done: bool):
             expected_version=form.cleaned_data["version"],
             evidence_url=form.cleaned_data["evidence_url"],
             note=form.cleaned_data["note"],
+            evidence_file=form.cleaned_data["evidence_file"],
         )
     except services.StaleEdit as exc:
         return exc.current, str(exc), 409
