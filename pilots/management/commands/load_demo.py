@@ -314,8 +314,11 @@ class Command(BaseCommand):
     help = "Create demo users (one per role) and a demo portfolio. Safe to run twice."
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG and settings.SERVES_PUBLIC_HOSTS:
-            raise CommandError("Refusing to load demo data into a production configuration.")
+        if settings.PRODUCTION:  # debug off, and a public host or a real secret key
+            raise CommandError(
+                "Refusing to load demo data into a production configuration: its users "
+                "share a published password."
+            )
         playbook = Playbook.default()
         if playbook is None:
             raise CommandError("No default playbook: run `manage.py load_playbooks` first.")
