@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 # Tests and benchmarks use the local PostgreSQL unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ninety
 SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
-	fonts-noto-color-emoji poppler-utils docker-compose
+	fonts-noto-color-emoji poppler-utils docker-compose redis-server postgresql-client
 
-.PHONY: run install install-test system-deps test lint format migrations-check bench compose-check clean
+.PHONY: run install install-test system-deps test lint format migrations-check bench compose-check load drill clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,8 @@ run: install
 	@echo "Ninety is starting on http://127.0.0.1:8000 — log in with a demo user above."
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## system-deps: Debian packages for PDFs (Pango, fonts), browser tests and compose checks
+## system-deps: Debian packages for PDFs (Pango, fonts), browser tests, compose checks,
+## the fault tests (a Redis of their own) and the restore drill (pg_dump)
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -42,10 +43,11 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## test: lint, migration check and the whole suite (PostgreSQL when it is reachable)
+## test: lint, migration and compose checks, and the whole suite (PostgreSQL when reachable)
 test: install-test system-deps
 	$(BIN)/ruff check .
 	DEBUG=0 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory compose-check
 	@mkdir -p var
 	url=$$($(BIN)/python tests/database_url.py "$${DATABASE_URL:-$(TEST_DATABASE_URL)}") && \
 	DATABASE_URL=$$url $(BIN)/pytest $(PYTEST_ARGS)
@@ -65,11 +67,23 @@ migrations-check: install
 bench: install-test
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.perf.bench $(if $(ONLY),--only $(ONLY))
 
+## compose-check: docker-compose.yml validates (legacy v1, the common subset of keys)
 compose-check:
 	@# Compose needs the env_file to exist; borrow the example when there is no .env.
 	@if [ -f .env ]; then docker-compose config --quiet; \
 	else cp .env.example .env && trap 'rm -f .env' EXIT && docker-compose config --quiet; fi
 	@echo "docker-compose.yml is valid"
+
+## load: gunicorn on loopback, real logins, mixed workload (USERS=50 DURATION=300 by default)
+USERS ?= 50
+DURATION ?= 300
+load: install-test
+	$(BIN)/pip install --quiet -e '.[load]'
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.load.run --users $(USERS) --duration $(DURATION)
+
+## drill: backup and restore drill on PostgreSQL (pg_dump, restore, counts, audit chain, PDFs)
+drill: install-test
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.drill
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 staticfiles
