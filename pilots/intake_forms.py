@@ -273,3 +273,13 @@ class GoLiveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Why it is ready",
     )
+
+
+class ReviewForm(forms.Form):
+    notes = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What the review found",
+        help_text="Performance against the success metric, running cost, incidents, "
+        "what changes next.",
+    )

@@ -209,6 +209,7 @@ class Operation(models.Model):
     on_call_contact = models.CharField(max_length=200)
     review_cadence = models.CharField(max_length=12, choices=ReviewCadence.choices)
     live_since = models.DateField()
+    last_reviewed_on = models.DateField(null=True, blank=True)
     next_review_on = models.DateField()
 
     class Meta:

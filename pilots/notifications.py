@@ -66,6 +66,7 @@ def compose(row: ReminderLog, now: datetime) -> Message | None:
         NotificationKind.GATE_READY: _gate_ready,
         NotificationKind.GATE_SIGNED: _gate_signed,
         NotificationKind.PURGATORY: _purgatory,
+        NotificationKind.REVIEW: _review,
     }[row.kind](row, today)
 
 
@@ -158,6 +159,29 @@ def _purgatory(row: ReminderLog, today) -> Message | None:
         pilot=pilot,
         url=reverse("pilot-detail", args=[pilot.pk]),
         context={"pilot": pilot, "reasons": [r.label for r in verdict.reasons]},
+    )
+
+
+def _review(row: ReminderLog, today) -> Message | None:
+    from pilots.intake_models import Operation
+
+    operation = (
+        Operation.objects.select_related("pilot", "operating_owner")
+        .filter(pilot_id=row.subject_id)
+        .first()
+    )
+    if operation is None or operation.pilot.status != Pilot.Status.IN_PRODUCTION:
+        return None
+    if operation.next_review_on != row.day:  # reviewed since, or the date was moved
+        return None
+    pilot = operation.pilot
+    subject = f"{pilot.reference} {pilot.name}: review due on {row.day:%-d %b %Y}"
+    return Message(
+        subject=subject,
+        title=subject,
+        pilot=pilot,
+        url=reverse("pilot-rollout", args=[pilot.pk]),
+        context={"operation": operation, "pilot": pilot, "overdue": row.day < today},
     )
 
 

@@ -24,6 +24,7 @@ class NotificationKind(models.TextChoices):
     GATE_READY = "gate_ready", "Gates ready for signature"
     GATE_SIGNED = "gate_signed", "Gates signed off"
     PURGATORY = "purgatory", "Pilots stuck in purgatory"
+    REVIEW = "review", "Reviews of pilots in production"
 
 
 class ReminderStatus(models.TextChoices):
@@ -125,6 +126,7 @@ class NotificationSettings(models.Model):
     gate_ready = models.BooleanField("Gate ready for signature", default=True)
     gate_signed = models.BooleanField("Gate signed off", default=True)
     purgatory = models.BooleanField("Pilot purgatory alerts", default=True)
+    review = models.BooleanField("Reviews of pilots in production", default=True)
 
     def __str__(self) -> str:
         return f"Mail settings of {self.user}"

@@ -3,8 +3,8 @@
 The scan (every few minutes, from the beat; or `manage.py send_reminders`):
 1. derives from PostgreSQL every reminder due now: the daily digest of each owner (from
    08:00 local time), escalations of work overdue by more than the playbook's days (once
-   per level), gates ready for signature, gates signed off in the last days, and pilots
-   in purgatory (weekly);
+   per level), gates ready for signature, gates signed off in the last days, pilots in
+   purgatory (weekly), and reviews of pilots in production coming up;
 2. claims each one by inserting its ReminderLog row, ON CONFLICT DO NOTHING, and learns
    from RETURNING which rows this scan inserted: a row claimed before (by an earlier
    scan, a parallel beat) is not returned, so it is not sent again;
@@ -69,6 +69,7 @@ MAX_AGE = timedelta(days=2)
 GATE_SIGNED_WINDOW = timedelta(days=7)
 ESCALATION_LEVELS = (1, 2, 4)  # overdue by more than N, 2N, 4N days
 SIGNED_NOTICE_STATUSES = (Pilot.Status.ACTIVE, Pilot.Status.IN_PRODUCTION)
+REVIEW_NOTICE_DAYS = 7  # a review of a pilot in production is announced this long before
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def find_due(now: datetime) -> Iterator[Due]:
     yield from _gates_ready(today)
     yield from _gates_signed(now)
     yield from _purgatory(today)
+    yield from _reviews(today)
 
 
 def digest_items(owner_id: int, today: date) -> dict[str, list[Deliverable]]:
@@ -234,6 +236,21 @@ def _purgatory(today: date) -> Iterator[Due]:
     for pk, sponsor, manager in stuck.values_list("pk", "sponsor_id", "programme_manager_id"):
         for recipient in {sponsor, manager} - {None}:
             yield Due(recipient, NotificationKind.PURGATORY, "pilot", pk, 0, week)
+
+
+def _reviews(today: date) -> Iterator[Due]:
+    """A pilot in production whose review falls within the notice days: to its operating
+    owner and programme manager, once per review date (recording the review moves the
+    date, and the next one is a new reminder)."""
+    from pilots.intake_models import Operation
+
+    due = Operation.objects.filter(
+        pilot__status=Pilot.Status.IN_PRODUCTION,
+        next_review_on__lte=today + timedelta(days=REVIEW_NOTICE_DAYS),
+    ).values_list("pilot_id", "next_review_on", "operating_owner_id", "pilot__programme_manager_id")
+    for pilot_id, review_on, operating_owner, manager in due:
+        for recipient in sorted({operating_owner, manager} - {None}):
+            yield Due(recipient, NotificationKind.REVIEW, "pilot", pilot_id, 0, review_on)
 
 
 def claim(dues: Iterable[Due], now: datetime) -> list[int]:

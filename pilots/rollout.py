@@ -310,3 +310,38 @@ def pilot_go_live(
             status_before=Pilot.Status.ACTIVE,
         )
     return operation
+
+
+def operation_review_record(*, pilot: Pilot, notes: str, actor=None) -> Operation:
+    """Record the periodic review of a pilot in production; the next one falls a cadence
+    from today. What was found is kept in the audit trail."""
+    notes = notes.strip()
+    if not notes:
+        raise ChangeRefused("Say in a few words what the review found.")
+    with transaction.atomic():
+        operation = Operation.objects.select_for_update().filter(pilot=pilot).first()
+        if operation is None or pilot.status != Pilot.Status.IN_PRODUCTION:
+            raise ChangeRefused("Only a pilot in production has reviews.")
+        today = timezone.localdate()
+        before = {
+            "last_reviewed_on": operation.last_reviewed_on.isoformat()
+            if operation.last_reviewed_on
+            else None,
+            "next_review_on": operation.next_review_on.isoformat(),
+        }
+        operation.last_reviewed_on = today
+        operation.next_review_on = add_months(today, CADENCE_MONTHS[operation.review_cadence])
+        operation.save(update_fields=["last_reviewed_on", "next_review_on"])
+        announce(
+            actor=actor,
+            verb="operation.reviewed",
+            target=operation,
+            pilot=pilot,
+            before=before,
+            after={
+                "last_reviewed_on": today.isoformat(),
+                "next_review_on": operation.next_review_on.isoformat(),
+                "notes": notes,
+            },
+        )
+    return operation

@@ -44,4 +44,9 @@ urlpatterns = [
         name="pilot-rollout-remove",
     ),
     path("pilots/<int:pk>/go-live/", rollout.go_live, name="pilot-go-live"),
+    path(
+        "pilots/<int:pk>/operation/review/",
+        rollout.operation_review,
+        name="pilot-operation-review",
+    ),
 ]

@@ -1,11 +1,12 @@
 """The phased rollout (steps, go/no-go on checks) and go-live: refused before the Scale gate
 is signed off and while readiness checks are open; then In production, with how it is run."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from governance import gates
 from governance.models import AuditEvent
@@ -344,3 +345,79 @@ def test_the_rollout_tab_reads_a_fixed_number_of_queries(
             pilot=scaling, label=label, percent_from=100, percent_to=100, planned_on=TODAY
         )
     assert Deliverable.objects.filter(pilot=scaling, kind="readiness_check").count() == 1
+
+
+# --- reviews of a pilot in production -----------------------------------------------------
+
+
+@pytest.fixture
+def live(pm, production_owner, scaling):
+    for user in (pm, production_owner):
+        user.email = f"{user.username}@example.com"
+        user.save(update_fields=["email"])
+    with time_machine.travel(TODAY, tick=False):
+        sign_scale_gate(scaling, pm, production_owner)
+        close_readiness_checks(scaling, pm)
+        rollout.pilot_go_live(
+            pilot=scaling, details=details(production_owner), rationale="Ready", actor=pm
+        )
+    return Pilot.objects.get(pk=scaling.pk)  # next review 11 Aug 2026
+
+
+def scan_on(day: date, capture) -> None:
+    from pilots import reminders
+
+    moment = timezone.make_aware(datetime.combine(day, time(9)))
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        reminders.scan(moment)
+
+
+def test_a_coming_review_reminds_the_operating_owner_and_the_manager_once(
+    live, mailoutbox, django_capture_on_commit_callbacks
+):
+    scan_on(date(2026, 8, 3), django_capture_on_commit_callbacks)  # 8 days before
+    assert not [m for m in mailoutbox if "review due" in m.subject]
+    for day in (date(2026, 8, 4), date(2026, 8, 5), date(2026, 8, 12)):
+        scan_on(day, django_capture_on_commit_callbacks)
+    reviews = [m for m in mailoutbox if "review due" in m.subject]
+    assert sorted(m.to[0] for m in reviews) == ["pm@example.com", "prodowner@example.com"]
+    assert "11 Aug 2026" in reviews[0].subject and "Rollout tab" in reviews[0].body
+
+
+def test_recording_the_review_sets_the_next_date_and_quiets_the_old_reminder(
+    client, live, production_owner, mailoutbox
+):
+    from pilots import reminders
+    from pilots.notifications_models import ReminderLog
+
+    moment = timezone.make_aware(datetime.combine(date(2026, 8, 6), time(9)))
+    with time_machine.travel(moment, tick=False):
+        reminders.scan(moment, send=False)
+        client.force_login(production_owner)
+        url = reverse("pilot-operation-review", args=[live.pk])
+        assert client.post(url, {"notes": ""}).status_code == 400
+        assert client.post(url, {"notes": "On target; cost as planned."}).status_code == 302
+        results = {
+            reminders.deliver(pk, moment) for pk in ReminderLog.objects.values_list("pk", flat=True)
+        }
+    operation = Operation.objects.get(pilot=live)
+    assert (operation.last_reviewed_on, operation.next_review_on) == (
+        date(2026, 8, 6),
+        date(2026, 11, 6),
+    )
+    assert results == {"skipped"} and mailoutbox == []
+    event = AuditEvent.objects.get(verb="operation.reviewed")
+    assert event.after["notes"] == "On target; cost as planned."
+
+
+def test_only_the_manager_or_the_operating_owner_records_a_review(client, live, leader, sponsor):
+    url = reverse("pilot-operation-review", args=[live.pk])
+    for reader in (leader, sponsor):
+        client.force_login(reader)
+        assert client.post(url, {"notes": "Fine"}).status_code == 403
+    assert Operation.objects.get(pilot=live).last_reviewed_on is None
+
+
+def test_a_pilot_not_in_production_has_no_reviews(pm, scaling):
+    with pytest.raises(services.ChangeRefused, match="Only a pilot in production"):
+        rollout.operation_review_record(pilot=scaling, notes="x", actor=pm)

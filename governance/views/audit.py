@@ -36,6 +36,7 @@ KINDS = [
     ("decision", "Decisions: start, triage, pause, stop, go-live"),
     ("kpi", "KPI readings"),
     ("rollout", "Rollout steps"),
+    ("operation", "Operation in production"),
     ("phase", "Phases"),
     ("deliverable", "Deliverables"),
     ("classification", "AI Act classification"),

@@ -17,7 +17,7 @@ from pilots.notifications_models import Notification, NotificationSettings
 class MailSettingsForm(forms.ModelForm):
     class Meta:
         model = NotificationSettings
-        fields = ["digest", "escalation", "gate_ready", "gate_signed", "purgatory"]
+        fields = ["digest", "escalation", "gate_ready", "gate_signed", "purgatory", "review"]
 
 
 @login_required

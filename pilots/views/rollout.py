@@ -8,6 +8,7 @@ POSTs with a redirect back.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pilots import rollout
 from pilots.access import can_edit_pilot, get_pilot_for_edit, get_pilot_for_user
-from pilots.intake_forms import GoLiveForm, RolloutDecisionForm, RolloutStepForm
-from pilots.intake_models import RolloutStep
+from pilots.intake_forms import GoLiveForm, ReviewForm, RolloutDecisionForm, RolloutStepForm
+from pilots.intake_models import RolloutDecision, RolloutStep
 from pilots.models import Deliverable, Pilot
 from pilots.services import ChangeRefused
 from playbook.models import DeliverableKind
@@ -51,8 +52,11 @@ def rollout_context(request: HttpRequest, pilot: Pilot, **extra) -> dict:
             .order_by("order", "pk")
         )
     editable = can_edit_pilot(request.user, pilot)
+    # Go/no-go is offered on the next step in line only: a step goes after those before.
+    next_step = next((step for step in steps if step.decision != RolloutDecision.GO), None)
     for step in steps:
         step.pilot = pilot
+        step.decidable = step is next_step
         step.decide_form = RolloutDecisionForm(auto_id=f"step-{step.pk}-%s")
     try:
         operation = pilot.operation
@@ -75,6 +79,9 @@ def rollout_context(request: HttpRequest, pilot: Pilot, **extra) -> dict:
         ),
         "go_live_form": GoLiveForm(initial={"operating_owner": pilot.production_owner}),
         "decide_step": None,
+        "review_form": ReviewForm(),
+        "can_review": operation is not None
+        and (editable or operation.operating_owner_id == request.user.pk),
         "today": timezone.localdate(),
     }
     context.update(extra)
@@ -152,6 +159,10 @@ def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
                     return _back(pk, step.pk)
                 step = _step(pilot, step_pk)
                 step.decide_form = RolloutDecisionForm(auto_id=f"step-{step.pk}-%s")
+                waiting = pilot.rollout_steps.filter(order__lt=step.order).exclude(
+                    decision=RolloutDecision.GO
+                )
+                step.decidable = step.decision != RolloutDecision.GO and not waiting.exists()
                 context = {"pilot": pilot, "step": step, "can_edit": True}
                 return render(request, f"{PAGE}#step-row", context)
     context = {"pilot": pilot, "step": step, "form": form, "can_edit": True, "tab": "rollout"}
@@ -220,3 +231,32 @@ def go_live(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, PAGE, context, status=409)
     messages.success(request, f"{pilot.reference} is in production.")
     return redirect("pilot-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def operation_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a review of a pilot in production: its programme manager or its operating
+    owner."""
+    pilot = get_pilot_for_user(request.user, pk, _queryset())
+    try:
+        operating_owner_id = pilot.operation.operating_owner_id
+    except Pilot.operation.RelatedObjectDoesNotExist:
+        operating_owner_id = None
+    if not (can_edit_pilot(request.user, pilot) or operating_owner_id == request.user.pk):
+        raise PermissionDenied("The programme manager or the operating owner records reviews.")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        context = rollout_context(request, pilot, review_form=form)
+        return render(request, PAGE, context, status=400)
+    try:
+        operation = rollout.operation_review_record(
+            pilot=pilot, notes=form.cleaned_data["notes"], actor=request.user
+        )
+    except ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("pilot-rollout", pk=pk)
+    messages.success(
+        request, f"Review recorded. The next one is due {operation.next_review_on:%-d %B %Y}."
+    )
+    return redirect("pilot-rollout", pk=pk)
