@@ -33,8 +33,9 @@ class PilotQuerySet(models.QuerySet):
 
     def for_portfolio(self) -> "PilotQuerySet":
         """The portfolio's read of pilots: one row each, with its people, its 12-month
-        production cost, its latest KPI reading and the facets other apps register, each a
-        scalar subquery (no JOIN that multiplies rows).
+        production cost, its latest KPI reading, its last triage and any launch override,
+        and the facets other apps register, each a scalar subquery (no JOIN that
+        multiplies rows).
 
         `pilots.portfolio.rows` adds the two aggregates (deliverable counts, phase runs)
         and judges each row; see that module for the rules.
@@ -49,11 +50,14 @@ class PilotQuerySet(models.QuerySet):
             .values("total")
         )
         latest = KpiReading.objects.filter(pilot=OuterRef("pk")).order_by("-taken_on", "-pk")
+        decisions = Decision.objects.filter(pilot=OuterRef("pk")).order_by("-decided_at")
         return self.select_related("programme_manager", "production_owner").annotate(
             launched_on=TruncDate("launched_at"),
             cost_12m=Subquery(cost, output_field=models.DecimalField()),
             latest_reading=Subquery(latest.values("value")[:1]),
             latest_reading_on=Subquery(latest.values("taken_on")[:1]),
+            last_triage_on=TruncDate(Subquery(decisions.triage().values("decided_at")[:1])),
+            override_reason=Subquery(decisions.overrides().values("rationale")[:1]),
             **portfolio.facet_annotations(),
         )
 

@@ -38,7 +38,7 @@ from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from pilots import purgatory
+from pilots import purgatory, value
 
 LATE_MANDATORY_DAYS = 7
 
@@ -132,6 +132,8 @@ class PortfolioRow:
     cost_12m: Decimal | None
     latest_reading: Decimal | None
     latest_reading_on: date | None
+    last_triage_on: date | None
+    override_reason: str | None  # why it was launched without its five intake decisions
     facets: dict[str, str] = field(default_factory=dict)  # facet name -> value shown
     facet_values: dict[str, str | None] = field(default_factory=dict)  # the raw values
     # Deliverables
@@ -171,6 +173,25 @@ class PortfolioRow:
     @property
     def stage_label(self) -> str:
         return Stage(self.stage).label if self.stage in Stage.values else self.stage
+
+    @property
+    def gap(self) -> "value.Gap | None":
+        """How far the latest reading is from the target, in the metric's direction."""
+        return value.gap_to_target(
+            baseline=self.success_baseline,
+            target=self.success_target,
+            latest=self.latest_reading,
+            taken_on=self.latest_reading_on,
+        )
+
+    @property
+    def gap_text(self) -> str:
+        gap = self.gap
+        if gap is None:
+            return ""
+        if gap.reached:
+            return "target reached"
+        return f"{_number(gap.remaining)} {self.success_unit} to go".replace("  ", " ")
 
     @property
     def metric_text(self) -> str:
@@ -214,6 +235,8 @@ PILOT_FIELDS = (
     "cost_12m",
     "latest_reading",
     "latest_reading_on",
+    "last_triage_on",
+    "override_reason",
 )
 
 
@@ -226,8 +249,8 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     for values in pilots.order_by().values_list(*PILOT_FIELDS, *names):
         facet_values = dict(zip(names, values[len(PILOT_FIELDS) :], strict=True))
         (pk, reference, name, unit, status, kickoff, launched_on, po_id, po_first, po_last,
-         po_user, pm_id, pm_first, pm_last, pm_user, metric, unit_of_metric, baseline,
-         target, cost, reading, reading_on) = values[: len(PILOT_FIELDS)]  # fmt: skip
+         po_user, pm_id, pm_first, pm_last, pm_user, metric, unit_of_metric, baseline, target,
+         cost, reading, reading_on, triaged_on, override) = values[: len(PILOT_FIELDS)]  # fmt: skip
         made.append(
             PortfolioRow(
                 pk=pk,
@@ -248,6 +271,8 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
                 cost_12m=cost,
                 latest_reading=reading,
                 latest_reading_on=reading_on,
+                last_triage_on=triaged_on,
+                override_reason=override,
                 facet_values=facet_values,
                 facets={name: _facets[name].display(value) for name, value in facet_values.items()},
             )
@@ -412,6 +437,9 @@ class Summary:
     overdue: int = 0
     cost_12m: Decimal | None = None  # None until at least one pilot is costed
     costed: int = 0
+    triaged: int = 0  # pilots with a triage decision on record
+    last_triage_on: date | None = None
+    overridden: int = 0  # pilots launched without their five intake decisions
 
     @property
     def production_share(self) -> int:
@@ -435,6 +463,10 @@ def summarise(rows: Iterable[PortfolioRow]) -> Summary:
             summary.overdue += row.overdue_count
         if row.stuck_reasons:
             summary.stuck.append(row)
+        if row.last_triage_on is not None:
+            summary.triaged += 1
+            summary.last_triage_on = max(summary.last_triage_on or date.min, row.last_triage_on)
+        summary.overridden += bool(row.override_reason)
         if row.cost_12m is not None:
             summary.costed += 1
             summary.cost_12m = (summary.cost_12m or 0) + row.cost_12m

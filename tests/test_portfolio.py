@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import AiActClass, Classification
-from pilots import charts, portfolio, reports, services
+from pilots import charts, decisions, portfolio, reports, services
+from pilots.intake_models import DecisionKind
 from pilots.models import CostLine, Deliverable, KpiReading, PhaseRun, Pilot, PortfolioReport
 from pilots.portfolio import Rag, Stage
 from tests.conftest import KICKOFF, build_pilot, make_user
@@ -164,6 +165,36 @@ def test_cost_reading_and_ai_act_class_are_on_the_row(green, pm):
     assert row.facets["ai_act_class"] == AiActClass.LIMITED.label
 
 
+def test_gap_to_target_reads_the_metric_direction(green):
+    Pilot.objects.filter(pk=green.pk).update(
+        success_metric="Minutes per claim", success_unit="min",
+        success_baseline=Decimal(14), success_target=Decimal(9),
+    )  # fmt: skip
+    KpiReading.objects.create(pilot=green, taken_on=TODAY, value=Decimal("11.5"))
+    assert judged(green).gap_text == "2.5 min to go"
+    KpiReading.objects.create(pilot=green, taken_on=TODAY + timedelta(days=1), value=Decimal(8))
+    assert judged(green).gap_text == "target reached"
+
+
+@time_machine.travel(at(TODAY), tick=False)
+def test_triage_and_launch_overrides_are_on_the_rows_and_in_the_summary(green, pm, playbook):
+    with time_machine.travel(at(TODAY - timedelta(days=3)), tick=False):
+        decisions.pilot_decide(
+            pilot=green, kind=DecisionKind.CONTINUE, rationale="On track.", actor=pm,
+            in_triage=True,
+        )  # fmt: skip
+    rushed = build_pilot(programme_manager=pm, playbook=playbook, launch=False, name="Rushed")
+    services.pilot_launch(pilot=rushed, actor=pm, override_reason="Board deadline; owner named")
+    rows = {row.name: row for row in portfolio.rows(Pilot.objects.for_portfolio(), TODAY)}
+    assert rows["Steady"].last_triage_on == TODAY - timedelta(days=3)
+    assert rows["Steady"].override_reason is None
+    assert rows["Rushed"].override_reason == "Board deadline; owner named"
+    summary = portfolio.summarise(rows.values())
+    assert (summary.triaged, summary.last_triage_on, summary.overridden) == (
+        1, TODAY - timedelta(days=3), 1,
+    )  # fmt: skip
+
+
 def test_the_summary_counts_stages_colours_purgatory_and_cost(green, pm, playbook, owner):
     stuck = on_track(pm, playbook, None, owner, name="Orphan")
     build_pilot(programme_manager=pm, playbook=playbook, launch=False, name="Idea")
@@ -280,6 +311,7 @@ def test_the_page_shows_totals_reasons_purgatory_and_rules(as_leader, spread):
     assert "Pilot purgatory" in html and "No production owner" in html
     assert "How the RAG status is decided" in html
     assert "€ 25,000" in html  # total 12-month cost
+    assert "Triaged" in html and "no triage yet" in html
     assert 'src="/portfolio/trend.svg?' in html
 
 
@@ -462,9 +494,10 @@ def test_a_report_stuck_in_the_queue_can_be_queued_again(as_leader):
         assert not reports.can_retry(report)
     with time_machine.travel(at(TODAY) + timedelta(minutes=11), tick=False):
         assert reports.can_retry(report)
-        assert "Prepare it again" in as_leader.get(
-            reverse("portfolio-report", args=[report.pk])
-        ).content.decode()
+        assert (
+            "Prepare it again"
+            in as_leader.get(reverse("portfolio-report", args=[report.pk])).content.decode()
+        )
 
 
 def test_a_report_belongs_to_who_asked_for_it(client, leader, reviewer, admin_user):

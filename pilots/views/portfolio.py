@@ -137,6 +137,9 @@ def export_header(facets: dict) -> list[str]:
         "Target",
         "Latest",
         "Latest on",
+        "Gap to target",
+        "Launched on override because",
+        "Last triage",
     ]
 
 
@@ -166,6 +169,9 @@ def export_cells(row: portfolio.PortfolioRow, facets: dict) -> list:
         row.success_target,
         row.latest_reading,
         row.latest_reading_on,
+        row.gap_text,
+        row.override_reason or "",
+        row.last_triage_on,
     ]
 
 
