@@ -1,5 +1,5 @@
-"""Record in the audit chain every state change the pilots app announces, and every
-change made in the Django admin."""
+"""Record in the audit chain every state change the pilots and playbook apps announce,
+and every change made in the Django admin."""
 
 from django.contrib.admin.models import LogEntry
 from django.db.models.signals import post_save
@@ -7,11 +7,18 @@ from django.dispatch import receiver
 
 from governance import admin_audit, audit
 from pilots.signals import state_changed
+from playbook.signals import playbook_changed
 
 
 @receiver(state_changed, dispatch_uid="governance-audit-pilots")
 def record_pilot_change(sender, *, actor, verb, target, pilot, before, after, **kwargs) -> None:
     audit.append(actor=actor, verb=verb, target=target, pilot=pilot, before=before, after=after)
+
+
+@receiver(playbook_changed, dispatch_uid="governance-audit-playbooks")
+def record_playbook_change(sender, *, actor, verb, target, playbook, before, after, **kwargs):
+    """A playbook belongs to no pilot: its events stand in the chain without one."""
+    audit.append(actor=actor, verb=verb, target=target, before=before, after=after)
 
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="governance-audit-admin")

@@ -193,3 +193,16 @@ def test_an_empty_chain_with_sign_off_documents_is_broken(pilot, pm, production_
     )
     with pytest.raises(CommandError, match="broken at event #1"):
         call_command("verify_audit")
+
+
+def test_playbook_changes_stand_in_the_chain_without_a_pilot(playbook, pm):
+    from playbook import services as playbook_services
+
+    draft = playbook_services.playbook_clone(source=playbook, actor=pm)
+    playbook_services.playbook_publish(playbook=draft, actor=pm, make_default=False)
+    events = list(AuditEvent.objects.filter(verb__startswith="playbook.").order_by("seq"))
+    assert [(e.verb, e.pilot_id, e.actor_id) for e in events] == [
+        ("playbook.cloned", None, pm.pk),
+        ("playbook.published", None, pm.pk),
+    ]
+    assert audit.verify_chain()[1] is None
