@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
-    "accounts",
+    "config.accounts",
     "playbook",
     "pilots",
     "governance",
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "accounts.middleware.SessionTimeoutMiddleware",
+    "config.accounts.middleware.SessionTimeoutMiddleware",
     "config.middleware.AccessDeniedLogMiddleware",
     # Last, as django-axes asks: it turns a lockout into the locked-out page.
     "axes.middleware.AxesMiddleware",
@@ -150,8 +150,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Sessions end after SESSION_IDLE_MINUTES without a request and, whatever the activity,
-# SESSION_MAX_HOURS after the login (accounts.middleware); a deactivated user's sessions
-# are deleted at once (accounts.receivers).
+# SESSION_MAX_HOURS after the login (config.accounts.middleware); a deactivated user's
+# sessions are deleted at once (config.accounts.receivers).
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 60) * 60
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12) * 3600
 PASSWORD_RESET_TIMEOUT = 3 * 3600
@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stale-signoff-documents": {
         "task": "governance.requeue_stale_documents",
+        "schedule": 300,
+    },
+    "requeue-stale-portfolio-reports": {
+        "task": "pilots.requeue_stale_reports",
         "schedule": 300,
     },
 }

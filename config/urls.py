@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts import views as accounts_views
 from config import health
+from config.accounts import views as accounts_views
 
 admin.site.site_header = "Ninety administration"
 admin.site.site_title = "Ninety admin"

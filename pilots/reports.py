@@ -6,8 +6,8 @@ downloaded from the stored bytes.
 2. `report_render` reads the portfolio as that person sees it with those filters, renders
    the charts, the purgatory list and every row through WeasyPrint, and stores the bytes.
    Running it twice renders once: only a queued report is taken.
-3. A report still queued after STALE_AFTER (its task lost with a broker) can be queued
-   again from its page.
+3. A report still queued after STALE_AFTER (its task lost with a broker) is queued again
+   by the beat (`reports_requeue_stale`), and can be from its page.
 """
 
 import logging
@@ -110,3 +110,22 @@ def report_retry(*, report: PortfolioReport) -> bool:
     )
     _queue(report)
     return True
+
+
+def reports_requeue_stale() -> list[int]:
+    """Queue again every report still waiting STALE_AFTER after it was queued (its message
+    lost with Redis, say). Each is stamped queued now by a conditional update first, so a
+    second beat running at the same moment does not queue it twice."""
+    cutoff = timezone.now() - STALE_AFTER
+    requeued = []
+    stale = PortfolioReport.objects.filter(
+        status=PortfolioReport.Status.QUEUED, queued_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for pk in stale:
+        claimed = PortfolioReport.objects.filter(
+            pk=pk, status=PortfolioReport.Status.QUEUED, queued_at__lt=cutoff
+        ).update(queued_at=timezone.now())
+        if claimed:
+            requeued.append(pk)
+            _queue(PortfolioReport(pk=pk))
+    return requeued

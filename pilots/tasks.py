@@ -36,3 +36,12 @@ def render_portfolio_report(report_id: int) -> str:
     from pilots import reports
 
     return reports.report_render(report_id)
+
+
+@shared_task(name="pilots.requeue_stale_reports")
+def requeue_stale_reports() -> int:
+    """Every few minutes (see CELERY_BEAT_SCHEDULE): queue again the portfolio reports a
+    lost task left waiting."""
+    from pilots import reports
+
+    return len(reports.reports_requeue_stale())

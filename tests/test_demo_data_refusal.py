@@ -39,8 +39,9 @@ def test_demo_commands_refuse_a_public_host(command):
     assert "Refusing to load demo data into a production configuration" in result.stderr
 
 
-def test_load_demo_refuses_a_real_secret_key_even_on_localhost():
-    result = _run("load_demo", {"ALLOWED_HOSTS": "localhost", "SECRET_KEY": REAL_KEY})
+@pytest.mark.parametrize("command", ["load_demo", "load_demo_governance"])
+def test_demo_commands_refuse_a_real_secret_key_even_on_localhost(command):
+    result = _run(command, {"ALLOWED_HOSTS": "localhost", "SECRET_KEY": REAL_KEY})
     assert result.returncode != 0
     assert "Refusing to load demo data" in result.stderr
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import AiActClass, Classification
-from pilots import charts, decisions, portfolio, reports, services
+from pilots import charts, decisions, portfolio, reports, services, tasks
 from pilots.intake_models import DecisionKind
 from pilots.models import CostLine, Deliverable, KpiReading, PhaseRun, Pilot, PortfolioReport
 from pilots.portfolio import Rag, Stage
@@ -498,6 +498,24 @@ def test_a_report_stuck_in_the_queue_can_be_queued_again(as_leader):
             "Prepare it again"
             in as_leader.get(reverse("portfolio-report", args=[report.pk])).content.decode()
         )
+
+
+def test_the_beat_queues_a_report_whose_task_was_lost(
+    as_leader, django_capture_on_commit_callbacks, settings
+):
+    with time_machine.travel(at(TODAY), tick=False):
+        as_leader.post(reverse("portfolio-report-create"))  # its task never runs
+        report = PortfolioReport.objects.get()
+        assert reports.reports_requeue_stale() == []
+    assert "pilots.requeue_stale_reports" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    with time_machine.travel(at(TODAY) + timedelta(minutes=11), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.requeue_stale_reports() == 1
+        assert reports.reports_requeue_stale() == []  # queued again just now: once
+    report.refresh_from_db()
+    assert report.status == PortfolioReport.Status.READY
 
 
 def test_a_report_belongs_to_who_asked_for_it(client, leader, reviewer, admin_user):

@@ -60,7 +60,7 @@ class Command(BaseCommand):
     help = "Sign past demo gates, classify some demo pilots and add risks. Safe to run twice."
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG and settings.SERVES_PUBLIC_HOSTS:
+        if settings.PRODUCTION:  # debug off, and a public host or a real secret key
             raise CommandError("Refusing to load demo data into a production configuration.")
         if GateSignature.objects.exists():
             self.stdout.write("Demo governance already present.")

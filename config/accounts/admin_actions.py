@@ -1,7 +1,7 @@
 """The admin's "delete selected" action, logged.
 
 Single adds, changes and deletions reach the security log through LogEntry's post_save
-(accounts.receivers). Deleting several objects at once writes its LogEntry rows in one
+(config.accounts.receivers). Deleting several objects at once writes its LogEntry rows in one
 bulk insert, which sends no signal, so the site-wide action is wrapped: whatever action
 is registered under that name (Django's, or another app's wrapper of it, such as the
 audit trail's) runs as before, and one log line names what went.

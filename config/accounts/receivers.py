@@ -10,8 +10,8 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from accounts.middleware import mark_login
-from accounts.sessions import end_user_sessions
+from config.accounts.middleware import mark_login
+from config.accounts.sessions import end_user_sessions
 from config.middleware import client_ip
 
 log = logging.getLogger("ninety.security")

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """People signing in: lockouts, session limits, password reset, and the security log
+    of logins and admin actions. Uses Django's own user model; no models of its own."""
+
+    # Inside config/: signing in is the site's plumbing, not part of the product's domain
+    # (the top level holds only the domain apps: playbook, pilots, governance).
+    name = "config.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from config.accounts import admin_actions, receivers  # noqa: F401 - connects receivers
+
+        admin_actions.install()
