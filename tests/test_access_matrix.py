@@ -69,7 +69,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "pilot-list":                         ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "triage":                             ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "notifications":                      ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "notification-settings":              ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "notification-settings":              ("302 200 200 200 200 200 200", "302 302 302 302 302 302 302"),
     "playbook-list":                      ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
     # --- A personal calendar feed: the secret token is the key, as calendar apps need
     "calendar-feed":                      ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
@@ -79,7 +79,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "calendar-feed-create":               ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
     "calendar-feed-revoke":               ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
     # --- Creating pilots: programme managers and administrators
-    "pilot-create":                       ("302 403 403 200 403 403 200", "302 403 403 200 403 403 200"),
+    "pilot-create":                       ("302 403 403 200 403 403 200", "302 403 403 400 403 403 400"),
     # --- A pilot: its readers read; only its programme manager (or an administrator) changes it
     "pilot-detail":                       ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "pilot-edit":                         ("302 404 403 200 403 403 200", "302 404 403 400 403 403 400"),
@@ -101,7 +101,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "pilot-go-live":                      ("302 405 405 405 405 405 405", "302 404 403 400 403 403 400"),
     "pilot-operation-review":             ("302 405 405 405 405 405 405", "302 404 403 400 403 403 400"),
     # --- Deliverables: the owner ticks their own; the programme manager changes everything
-    "deliverable-add":                    ("302 404 403 200 403 403 200", "302 404 403 200 403 403 200"),
+    "deliverable-add":                    ("302 404 403 200 403 403 200", "302 404 403 400 403 403 400"),
     "deliverables-assign":                ("302 405 405 405 405 405 405", "302 404 403 400 403 403 400"),
     "deliverable-tick":                   ("302 405 405 405 405 405 405", "302 404 302 302 403 403 302"),
     "deliverable-untick":                 ("302 405 405 405 405 405 405", "302 404 302 302 403 403 302"),
@@ -116,9 +116,9 @@ MATRIX: dict[str, tuple[str, str]] = {
     "governance-audit":                   ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "governance-audit-csv":               ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "governance-classification":          ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
-    "governance-classification-new":      ("302 404 403 200 403 200 200", "302 404 403 200 403 200 200"),
+    "governance-classification-new":      ("302 404 403 200 403 200 200", "302 404 403 400 403 400 400"),
     "governance-classification-confirm":  ("302 405 405 405 405 405 405", "302 404 403 403 403 302 403"),
-    "governance-risk-create":             ("302 404 403 200 403 200 200", "302 404 403 200 403 200 200"),
+    "governance-risk-create":             ("302 404 403 200 403 200 200", "302 404 403 400 403 400 400"),
     "governance-risk-edit":               ("302 404 403 200 403 200 200", "302 404 403 400 403 400 400"),
     "governance-risk-accept":             ("302 404 403 403 200 403 403", "302 404 403 403 400 403 403"),
     "governance-gates":                   ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
@@ -129,7 +129,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "governance-review":                  ("302 405 405 405 405 405 405", "302 404 403 403 403 400 403"),
     "governance-document":                ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "governance-document-retry":          ("302 405 405 405 405 405 405", "302 404 403 302 403 403 302"),
-    "governance-verify":                  ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "governance-verify":                  ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
     # --- The portfolio: the programme office (a report belongs to whoever asked for it)
     "portfolio":                          ("302 403 403 200 200 200 200", "302 405 405 405 405 405 405"),
     "portfolio-trend":                    ("302 403 403 200 200 200 200", "302 405 405 405 405 405 405"),

@@ -59,7 +59,7 @@ def classification_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
     current = Classification.objects.current().filter(pilot=pilot).first()
     initial = QuestionnaireForm.initial_from(current.answers) if current else {}
-    form = QuestionnaireForm(request.POST or None, initial=initial)
+    form = QuestionnaireForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         classification = classification_prepare(
             pilot=pilot, answers=form.answers(), actor=request.user

@@ -203,7 +203,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     Anyone logged in may ask; the pilot is named only to users who may read it, others
     learn only that the document matches a sign-off kept by Ninety.
     """
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = VerifyForm(request.POST if posted else None, request.FILES if posted else None)
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("document")

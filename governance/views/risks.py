@@ -89,7 +89,7 @@ def _register_anchor(pilot_pk: int, risk_pk: int | None = None) -> str:
 def risk_create(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     require(can_edit_risks(request.user, pilot), "You can read this register but not change it.")
-    form = RiskForm(request.POST or None)
+    form = RiskForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         risk = risks.risk_create(pilot=pilot, actor=request.user, **form.changes())
         messages.success(request, f"Risk “{risk.title}” added.")
@@ -105,7 +105,11 @@ def risk_edit(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     require(can_edit_risks(request.user, pilot), "You can read this register but not change it.")
     risk = get_risk_in_pilot(pilot, risk_pk)
-    form = RiskForm(request.POST or None, initial=RiskForm.initial_from(risk), editing=True)
+    form = RiskForm(
+        request.POST if request.method == "POST" else None,
+        initial=RiskForm.initial_from(risk),
+        editing=True,
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -157,7 +161,11 @@ def risk_accept(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
         f"{risks.authority_needed_text(level).lower()}.",
     )
     today = timezone.localdate()
-    form = AcceptForm(request.POST or None, initial={"version": risk.version}, today=today)
+    form = AcceptForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": risk.version},
+        today=today,
+    )
     status = 200
     if request.method == "POST":
         status = 400

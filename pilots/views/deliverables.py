@@ -89,7 +89,9 @@ def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
         "due_date": deliverable.due_date,
     }
     form = DeliverableForm(
-        request.POST or None, initial=initial, kickoff=deliverable.pilot.kickoff_date
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        kickoff=deliverable.pilot.kickoff_date,
     )
     status = 200
     if request.method == "POST":
@@ -125,7 +127,9 @@ def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
 @require_http_methods(["GET", "POST"])
 def deliverable_waive(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
     deliverable = get_deliverable_for_edit(request.user, pk, deliverable_pk)
-    form = WaiveForm(request.POST or None, initial={"version": deliverable.version})
+    form = WaiveForm(
+        request.POST if request.method == "POST" else None, initial={"version": deliverable.version}
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -225,7 +229,7 @@ def deliverable_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not pilot.is_launched:
         messages.error(request, "Launch the pilot before adding deliverables to its plan.")
         return redirect("pilot-detail", pk=pk)
-    form = CustomDeliverableForm(request.POST or None, pilot=pilot)
+    form = CustomDeliverableForm(request.POST if request.method == "POST" else None, pilot=pilot)
     if request.method == "POST" and form.is_valid():
         deliverable = services.deliverable_add_custom(
             pilot=pilot, actor=request.user, **form.cleaned_data

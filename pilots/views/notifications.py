@@ -53,7 +53,7 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     current = mail_settings(request.user)
-    form = MailSettingsForm(request.POST or None, instance=current)
+    form = MailSettingsForm(request.POST if request.method == "POST" else None, instance=current)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Mail settings saved.")

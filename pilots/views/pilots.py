@@ -83,7 +83,10 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
 def pilot_create(request: HttpRequest) -> HttpResponse:
     if not can_create_pilot(request.user):
         raise PermissionDenied("Only programme managers create pilots.")
-    form = PilotForm(request.POST or None, initial={"programme_manager": request.user})
+    form = PilotForm(
+        request.POST if request.method == "POST" else None,
+        initial={"programme_manager": request.user},
+    )
     if request.method == "POST" and form.is_valid():
         pilot = services.pilot_create(**form.cleaned_data, actor=request.user)
         messages.success(request, f"{pilot.reference} created. Launch it to generate its plan.")
@@ -100,7 +103,7 @@ def pilot_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_edit(request.user, pk)
-    form = PilotForm(request.POST or None, instance=pilot)
+    form = PilotForm(request.POST if request.method == "POST" else None, instance=pilot)
     status, conflict = 200, None
     if request.method == "POST":
         status = 400

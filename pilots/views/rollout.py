@@ -141,7 +141,11 @@ def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
         "percent_to": step.percent_to,
         "planned_on": step.planned_on,
     }
-    form = RolloutStepForm(request.POST or None, initial=initial, auto_id=f"edit-{step.pk}-%s")
+    form = RolloutStepForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        auto_id=f"edit-{step.pk}-%s",
+    )
     status = 200
     if request.method == "POST":
         status = 422 if request.htmx else 400
