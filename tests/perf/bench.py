@@ -241,9 +241,9 @@ def _signoff_pdf(world, deliverables: int) -> dict:
 
 PORTFOLIO_REQUESTS = 40
 
-# The same per-pilot numbers as `Pilot.objects.for_portfolio`, written by hand: deliverable
-# counts, gate and phase facts, cost, latest reading, AI Act class and the people's names,
-# for every pilot, fetched into Python. The page's floor.
+# The same per-pilot numbers as `pilots.portfolio.rows`, written by hand: deliverable
+# counts, gate and phase facts, cost, latest reading, last triage, launch override, AI Act
+# class and the people's names, for every pilot, fetched into Python. The page's floor.
 FLOOR_SQL = """
 WITH d AS (
   SELECT pilot_id,
@@ -269,13 +269,19 @@ WITH d AS (
 ), k AS (
   SELECT DISTINCT ON (pilot_id) pilot_id, value, taken_on
   FROM pilots_kpireading ORDER BY pilot_id, taken_on DESC, id DESC
+), t AS (
+  SELECT pilot_id, max(decided_at) AS last_triage FROM pilots_decision
+  WHERE in_triage GROUP BY pilot_id
+), o AS (
+  SELECT DISTINCT ON (pilot_id) pilot_id, rationale FROM pilots_decision
+  WHERE kind = 'override' ORDER BY pilot_id, decided_at DESC
 )
 SELECT p.id, p.reference, p.name, p.business_unit, p.status, p.kickoff_date,
        po.first_name, po.last_name, pm.first_name, pm.last_name,
        p.success_metric, p.success_baseline, p.success_target,
        d.total, d.closed, d.overdue, d.late_mandatory, d.unowned_soon, d.last_done,
        r.current_phase, r.next_gate, ng.name, ng.planned_end, r.overrun, r.plan_end,
-       c.cost, k.value, k.taken_on, g.risk_class
+       c.cost, k.value, k.taken_on, t.last_triage, o.rationale, g.risk_class
 FROM pilots_pilot p
 LEFT JOIN auth_user po ON po.id = p.production_owner_id
 JOIN auth_user pm ON pm.id = p.programme_manager_id
@@ -284,6 +290,8 @@ LEFT JOIN r ON r.pilot_id = p.id
 LEFT JOIN pilots_phaserun ng ON ng.pilot_id = p.id AND ng.number = r.next_gate
 LEFT JOIN c ON c.pilot_id = p.id
 LEFT JOIN k ON k.pilot_id = p.id
+LEFT JOIN t ON t.pilot_id = p.id
+LEFT JOIN o ON o.pilot_id = p.id
 LEFT JOIN governance_classification g ON g.pilot_id = p.id AND g.superseded_at IS NULL
 ORDER BY p.reference
 """
@@ -421,15 +429,15 @@ def bench_reminder_scan(world) -> dict:
     """The scan over 100,000 deliverables of 10,000 owners (claims written, nothing sent),
     then mails per second through a real worker (locmem backend) for 1,000 reminders.
 
-    Memory, two figures: `rss_peak_growth_mb`, how far the first scan raised the process's
-    peak resident set (getrusage ru_maxrss, in KiB on Linux); a lower bound on what the
-    scan needs, as the set-up before it may already have reached a higher peak. And
-    `python_alloc_peak_mb`, the peak of Python's own allocations during a scan
-    (tracemalloc), which leaves out the database driver's C buffers. Queries: on
-    PostgreSQL the claim is one INSERT ... SELECT FROM unnest(arrays), so the count does
-    not grow with the number of reminders.
+    Memory: `peak_mb` is the peak resident set of a process that runs one scan and
+    nothing else (tests/perf/scan_memory.py: Django started, then the scan), and
+    `scan_growth_mb` how much of it the scan added to the started process; this process
+    cannot tell, having built the data and rendered PDFs before. `python_alloc_peak_mb`
+    is the peak of Python's own allocations during a scan here (tracemalloc), which
+    leaves out the database driver's C buffers. Queries: on PostgreSQL the claim is one
+    INSERT ... SELECT FROM unnest(arrays), so the count does not grow with the number of
+    reminders.
     """
-    import resource
     import tracemalloc
 
     from django.db import connection
@@ -445,13 +453,7 @@ def bench_reminder_scan(world) -> dict:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {ReminderLog._meta.db_table}")  # noqa: S608
 
-    def peak_rss_kib() -> int:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    clear()
-    before = peak_rss_kib()
-    reminders.scan(now, send=False)
-    rss_growth_mb = (peak_rss_kib() - before) / 1024
+    alone = scan_in_own_process(now)
     walls = []
     for _ in range(3):
         clear()
@@ -468,8 +470,8 @@ def bench_reminder_scan(world) -> dict:
     return {
         "wall_s": round(statistics.median(walls), 3),
         "queries": queries,
-        "rss_peak_growth_mb": round(rss_growth_mb, 1),
-        "rss_peak_mb": round(peak_rss_kib() / 1024, 1),
+        "peak_mb": alone["peak_mb"],
+        "scan_growth_mb": round(alone["peak_mb"] - alone["start_mb"], 1),
         "python_alloc_peak_mb": round(alloc_peak_mb, 1),
         "due": result.due,
         "claimed": result.claimed,
@@ -477,6 +479,20 @@ def bench_reminder_scan(world) -> dict:
         "owners": 10_000,
         "mails_per_s": mails_per_second(limit=1000),
     }
+
+
+def scan_in_own_process(now) -> dict:
+    """Run one scan in a fresh process (tests/perf/scan_memory.py); its JSON line."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.perf.scan_memory", now.isoformat()],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def timezone_now_at(day, hour: int):
@@ -885,6 +901,8 @@ def main() -> int:
         os.environ["DATABASE_URL"] = url
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         os.environ["DEBUG"] = "0"
+        # The request log (one JSON line a request) would bury the figures; warnings stay.
+        os.environ["LOG_LEVEL"] = "WARNING"
         import django
 
         django.setup()
