@@ -213,6 +213,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ninety <ninety@localhost>")
 # Celery: Redis in production; without a broker the tasks run eagerly in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    # Eager tasks still pass through a producer to serialise their arguments; an empty
+    # broker URL makes kombu warn about a missing hostname on every one. Nothing is sent.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 # Late acknowledgement: a task whose worker dies is delivered again (our tasks are
