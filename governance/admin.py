@@ -164,3 +164,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["verb", "object_repr", "actor_name", "hash"]
     list_select_related = ["pilot"]
     date_hierarchy = "occurred_at"
+
+
+# --- Outgoing webhooks: endpoints, and the log of deliveries and attempts ----------------
+from governance import webhooks_admin  # noqa: E402, F401

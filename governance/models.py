@@ -409,3 +409,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.verb} {self.object_repr}"
+
+
+# Outgoing webhooks live in their own module; imported here so Django finds them.
+from governance.webhooks_models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventKind,
+)

@@ -39,3 +39,29 @@ def requeue_stale_documents() -> int:
     from governance import documents
 
     return len(documents.documents_requeue_stale())
+
+
+@shared_task(
+    name="governance.send_webhook",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Both well inside the send's lease (governance.webhooks_send.LEASE). The soft limit
+    # raises inside the POST, which records the attempt as failed.
+    soft_time_limit=30,
+    time_limit=45,
+)
+def send_webhook(delivery_id: int) -> str:
+    """Send one webhook delivery. No Celery retry: a failure is recorded on the row with
+    its next attempt time, and the beat (requeue_webhooks) queues it again then."""
+    from governance import webhooks_send
+
+    return webhooks_send.deliver(delivery_id)
+
+
+@shared_task(name="governance.requeue_webhooks")
+def requeue_webhooks() -> int:
+    """Every minute (see CELERY_BEAT_SCHEDULE): queue again the webhook deliveries due for
+    a retry, and those a lost message or a crashed worker left behind."""
+    from governance import webhooks_send
+
+    return len(webhooks_send.requeue_due())

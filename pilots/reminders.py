@@ -7,7 +7,8 @@ The scan (every few minutes, from the beat; or `manage.py send_reminders`):
    purgatory (weekly), and reviews of pilots in production coming up;
 2. claims each one by inserting its ReminderLog row, ON CONFLICT DO NOTHING, and learns
    from RETURNING which rows this scan inserted: a row claimed before (by an earlier
-   scan, a parallel beat) is not returned, so it is not sent again;
+   scan, a parallel beat) is not returned, so it is not sent again; the new claims are
+   announced (pilots.signals.reminders_claimed: governance sends escalation webhooks);
 3. picks the rows to queue again: queued but still unsent after the broker's visibility
    timeout and a margin (a lost Redis message), failed and past their backoff, or held
    by a delivery whose lease ran out (a crashed worker); it stamps them queued now, so
@@ -36,6 +37,7 @@ from pilots.gate_signers import GateRow, signers_of
 from pilots.models import OPEN_STATUSES, Deliverable, PhaseRun, Pilot
 from pilots.notifications_models import NotificationKind, ReminderLog
 from pilots.purgatory import stuck_filter, with_purgatory_facts
+from pilots.signals import reminders_claimed
 
 log = logging.getLogger(__name__)
 
@@ -384,6 +386,8 @@ def scan(now: datetime | None = None, *, send: bool = True) -> ScanResult:
         # never taken twice by one scan.
         stale = _requeue(now)
         claimed = claim(counted(find_due(now)), now)
+        if claimed:
+            reminders_claimed.send(sender=ReminderLog, ids=claimed, now=now)
         if send:
             ids = claimed + stale
             transaction.on_commit(lambda: [send_reminder.delay(pk) for pk in ids])

@@ -11,6 +11,11 @@ from django.dispatch import Signal
 # changed model instance), pilot, before and after (JSON-ready dicts of changed fields).
 state_changed = Signal()
 
+# Sent by the reminder scan, inside its transaction, with `ids` (the ReminderLog rows it has
+# just claimed, each claimed once ever) and `now`. Escalations are not a change any service
+# makes: the passing of time makes them, and the claim is the moment they happen.
+reminders_claimed = Signal()
+
 
 def announce(
     *, actor, verb: str, target, pilot, before: dict | None = None, after: dict | None = None
