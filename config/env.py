@@ -34,5 +34,22 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+def env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(sep) if item.strip()]
+
+
+def env_pairs(name: str) -> dict[str, list[str]]:
+    """`key=value` pairs separated by semicolons, e.g. identity-provider groups and the role
+    each gives: `ninety-pm=Programme manager;ninety-admins=Administrator`. Split at the last
+    `=`, so a key may hold `=` and `,` (an LDAP-style group name); a key may come twice."""
+    pairs: dict[str, list[str]] = {}
+    for item in os.environ.get(name, "").split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.rpartition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(
+                f"{name} must be key=value pairs separated by ';', got {item.strip()!r}"
+            )
+        pairs.setdefault(key.strip(), []).append(value.strip())
+    return pairs
