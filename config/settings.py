@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_pairs, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("NINETY_VAR_DIR", str(BASE_DIR / "var")))
@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # The JSON API (config/api.py); listed for its templates and Swagger UI static files.
+    "ninja",
     "config.accounts",
     "playbook",
     "pilots",
@@ -144,6 +146,8 @@ LOGOUT_REDIRECT_URL = "login"
 # count. The address is the one our proxies vouch for (config.middleware.client_ip).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Refuses every password when NINETY_PASSWORD_LOGIN is off, whichever form sent it.
+    "config.accounts.backends.PasswordLoginSwitchBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
@@ -158,6 +162,37 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 60) * 60
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12) * 3600
 PASSWORD_RESET_TIMEOUT = 3 * 3600
+
+# Single sign-on with OpenID Connect (config.accounts.oidc), on when OIDC_ISSUER is set.
+# The provider's endpoints and keys come from its discovery document; the callback to
+# register with it is SITE_URL + /accounts/sso/callback/.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_DISCOVERY_URL = env_str(
+    "OIDC_DISCOVERY_URL",
+    OIDC_ISSUER.rstrip("/") + "/.well-known/openid-configuration" if OIDC_ISSUER else "",
+)
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+# Shown on the login page: "Sign in with <name>".
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# Identity-provider group -> Ninety role(s), applied at every sign-in to the roles named
+# here only; checked against the roles by `manage.py check` (config.accounts.checks).
+OIDC_ROLE_MAP = env_pairs("OIDC_ROLE_MAP")
+# Members of these groups become superusers, and others stop being ones. Empty: claims
+# never touch superuser status.
+OIDC_SUPERUSER_GROUPS = env_list("OIDC_SUPERUSER_GROUPS", sep=";")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+# Off: only single sign-on; password logins and password resets are refused.
+NINETY_PASSWORD_LOGIN = env_bool("NINETY_PASSWORD_LOGIN", True)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+if OIDC_ISSUER and "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured("OIDC_SCOPES must include openid")
+if not NINETY_PASSWORD_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("NINETY_PASSWORD_LOGIN=false needs OIDC_ISSUER: nobody could log in")
 
 LANGUAGE_CODE = "en-gb"
 # The organisation's zone: deliverable deadlines are calendar dates here; instants in UTC.
@@ -261,6 +296,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pilots.requeue_stale_reports",
         "schedule": 300,
     },
+    "requeue-webhooks": {
+        "task": "governance.requeue_webhooks",
+        "schedule": 60,
+    },
+}
+
+# Django's cache; the API's rate limit counts requests in it. With Redis (CACHE_URL, else
+# a redis:// broker) every web process shares the counts; without, each process counts
+# its own, enough for the embedded default. Short timeouts: a Redis that is away must not hold
+# up a request (the limit is then skipped, see config/api.py).
+CACHE_URL = env_str("CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -322,6 +376,12 @@ NINETY_REMINDER_SEND_TIME_LIMIT = max(2, NINETY_REMINDER_LEASE_SECONDS * 3 // 4)
 NINETY_CHAT_WEBHOOK_URL = env_str("NINETY_CHAT_WEBHOOK_URL")
 # Open work due within this many days is marked "due soon".
 NINETY_DUE_SOON_DAYS = env_int("NINETY_DUE_SOON_DAYS", 7)
+# Requests a minute each personal API token may make (config/api.py); 0 turns it off.
+NINETY_API_RATE_PER_MINUTE = env_int("NINETY_API_RATE_PER_MINUTE", 120)
+# Outgoing webhooks (governance.webhooks_send): seconds a connection or a read may block.
+NINETY_WEBHOOK_TIMEOUT_SECONDS = env_int("NINETY_WEBHOOK_TIMEOUT_SECONDS", 5)
+# Accept endpoints on plain http://localhost or 127.0.0.1 (a local receiver; DEBUG does too).
+NINETY_WEBHOOK_ALLOW_LOCAL_HTTP = env_bool("NINETY_WEBHOOK_ALLOW_LOCAL_HTTP", False)
 
 # One JSON object a line (config.logs), each with the request or task id it belongs to;
 # LOG_FORMAT=text for a readable terminal (the default with DEBUG).

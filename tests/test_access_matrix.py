@@ -32,8 +32,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from config.accounts import tokens
+from config.accounts.models import ApiToken
 from governance import classification, documents, gates, risks
-from governance.models import SignOffDocument
+from governance.models import GateSignature, SignOffDocument
 from pilots import calendar, services, uploads
 from pilots.models import (
     CostLine,
@@ -63,6 +65,9 @@ MATRIX: dict[str, tuple[str, str]] = {
     "password_reset_done":                ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "password_reset_confirm":             ("302 302 302 302 302 302 302", "302 302 302 302 302 302 302"),
     "password_reset_complete":            ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    # Single sign-on is not configured in this world: its pages are not there (tests/test_oidc.py has them on)
+    "sso-login":                          ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "sso-callback":                       ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
     # --- Start pages and lists: anyone logged in (each list shows only what they may see)
     "home":                               ("302 302 302 302 302 302 302", "302 405 405 405 405 405 405"),
     "my-work":                            ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
@@ -162,6 +167,31 @@ MATRIX: dict[str, tuple[str, str]] = {
     "playbook-criterion-edit":            ("302 403 403 200 403 403 200", "302 403 403 400 403 403 400"),
     "playbook-criterion-delete":          ("302 405 405 405 405 405 405", "302 403 403 302 403 403 302"),
     "playbook-criterion-move":            ("302 405 405 405 405 405 405", "302 403 403 400 403 403 400"),
+    # --- API tokens: one's own (someone else's token is not there to revoke)
+    "account-tokens":                     ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
+    "account-token-revoke":               ("302 405 405 405 405 405 405", "302 404 302 404 404 404 404"),
+    # --- The JSON API, called with each role's own token: the pages' rules (outsiders get 404,
+    # a reader who may not write 403). Its schema and docs are public; PATCH is tested in test_api.py
+    "api:api-root":                       ("404 404 404 404 404 404 404", "404 404 404 404 404 404 404"),
+    "api:openapi-json":                   ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:openapi-view":                   ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:me":                             ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:pilot_list":                     ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:pilot_read":                     ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:phase_list":                     ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:phase_read":                     ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:deliverable_list":               ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:deliverable_read":               ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:deliverable_update":             ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:reading_list":                   ("401 404 200 200 200 200 200", "401 404 403 400 403 403 400"),
+    "api:reading_add":                    ("401 404 200 200 200 200 200", "401 404 403 400 403 403 400"),
+    "api:portfolio_summary":              ("401 403 403 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:risk_list":                      ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:risk_read":                      ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:signature_list":                 ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:signature_read":                 ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:document_list":                  ("401 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "api:document_read":                  ("401 404 200 200 200 200 200", "405 405 405 405 405 405 405"),
 }
 # fmt: on
 
@@ -183,6 +213,8 @@ class World:
     reading: KpiReading
     step: RolloutStep
     draft: object
+    api_tokens: dict
+    signature: object
 
 
 def build_world(playbook, media_root) -> World:
@@ -263,6 +295,7 @@ def build_world(playbook, media_root) -> World:
         pilot=pilot, taken_on=timezone.localdate(), value=Decimal("42"), recorded_by=users["pm"]
     )
     step = RolloutStep.objects.filter(pilot=pilot).order_by("order").first()
+    api_tokens = {role: tokens.api_token_create(user=user)[1] for role, user in users.items()}
     draft = playbook_services.playbook_clone(source=playbook, actor=users["admin"])
     playbook_services.gate_criterion_create(
         phase=draft.phases.order_by("number").first(),
@@ -285,6 +318,8 @@ def build_world(playbook, media_root) -> World:
         reading=reading,
         step=step,
         draft=draft,
+        api_tokens=api_tokens,
+        signature=GateSignature.objects.filter(phase_run=run).order_by("pk").first(),
     )
 
 
@@ -310,6 +345,15 @@ def url_kwargs(name: str, params: list[str], world: World) -> dict:
         "fmt": "yaml",
         "token": world.feed_token,
         "uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
+        # The owner's own token: theirs to revoke, nobody else's.
+        "token_pk": ApiToken.objects.filter(user=owner).first().pk,
+        # The JSON API's parameters
+        "pilot_id": world.pilot.pk,
+        "phase_id": world.document.phase_run_id,
+        "deliverable_id": world.owned.pk,
+        "risk_id": world.risk.pk,
+        "signature_id": world.signature.pk,
+        "document_id": world.document.pk,
     }
     if name == "password_reset_confirm":
         by_param["token"] = default_token_generator.make_token(owner)
@@ -338,7 +382,8 @@ def project_urls() -> dict[str, list[str]]:
                 walk(entry.url_patterns, prefix + str(entry.pattern), inner)
             elif isinstance(entry, URLPattern) and entry.name:
                 route = prefix + str(entry.pattern)
-                found[entry.name] = re.findall(r"<(?:\w+:)?(\w+)>", route)
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                found[name] = re.findall(r"<(?:\w+:)?(\w+)>", route)
 
     walk(get_resolver().url_patterns, "", None)
     return found
@@ -364,13 +409,18 @@ class Visitor:
 
     def __init__(self, world: World):
         self.clients: dict[str, Client] = {"anonymous": Client()}
+        self.api_clients: dict[str, Client] = {"anonymous": Client()}
         for role in ROLES[1:]:
             client = Client()
             client.force_login(world.users[role])
             self.clients[role] = client
+            # The JSON API reads no session: each role calls it with their own token.
+            self.api_clients[role] = Client(
+                headers={"authorization": f"Bearer {world.api_tokens[role]}"}
+            )
 
     def response(self, role: str, method: str, url: str):
-        client = self.clients[role]
+        client = (self.api_clients if url.startswith("/api/") else self.clients)[role]
         saved = SimpleCookie()
         saved.update(client.cookies)
         with transaction.atomic():
