@@ -237,6 +237,44 @@ def _signoff_pdf(world, deliverables: int) -> dict:
     )
 
 
+def bench_api_deliverable_update(world) -> dict:
+    """PATCH /api/v1/deliverables/<id> by the deliverable's owner, with a personal API
+    token: done, then back to todo, alternately, each with the version the previous
+    answer returned. Each answer is checked (200, the status asked for); building the
+    body and reading the answer are the client's part, not timed."""
+    pilot = world.pilot_with(60)
+    item = pilot.deliverables.exclude(owner=world.pm).filter(status="todo").order_by("pk")[0]
+    client = world.api_client_for(item.owner)
+    url = f"/api/v1/deliverables/{item.pk}"
+    state = {"version": item.version, "status": item.status}
+
+    def next_body() -> dict:
+        wanted = "todo" if state["status"] == "done" else "done"
+        return {"version": state["version"], "status": wanted}
+
+    def send(body: dict):
+        return client.patch(url, body, content_type="application/json")
+
+    def read(response, body: dict) -> None:
+        answer = check(response).json()
+        if answer["status"] != body["status"]:
+            raise SystemExit(f"api_deliverable_update: answered {answer['status']}")
+        state.update(version=answer["version"], status=answer["status"])
+
+    samples = []
+    for i in range(REQUESTS + WARMUP):
+        body = next_body()
+        start = time.perf_counter()
+        response = send(body)
+        elapsed = (time.perf_counter() - start) * 1000
+        read(response, body)
+        if i >= WARMUP:
+            samples.append(elapsed)
+    body = next_body()
+    queries = count_queries(lambda: read(send(body), body))
+    return summarise(samples, queries, version=state["version"])
+
+
 # --- portfolio: 1,000 pilots x ~45 deliverables ------------------------------------------
 
 PORTFOLIO_REQUESTS = 40
@@ -398,6 +436,25 @@ def bench_portfolio_pdf(world) -> dict:
         pages = int(counts[0]) if counts else None
     queries = count_queries(render)
     return summarise(samples, queries, pdf_bytes=len(report.pdf), pages=pages, pilots=report.pilots)
+
+
+def bench_api_pilot_list(world) -> dict:
+    """GET /api/v1/pilots, the first page at the default limit, with a personal API token
+    of leadership (who read every pilot, as in the portfolio figures) over the 1,000-pilot
+    portfolio."""
+    from pilots.models import Pilot
+
+    world.portfolio_data()
+    client = world.api_client_for(world.leader)
+    url = "/api/v1/pilots"
+    page = check(client.get(url)).json()
+    samples = timed(lambda: check(client.get(url)))
+    return summarise(
+        samples,
+        count_queries(lambda: check(client.get(url))),
+        items=len(page["items"]),
+        pilots=Pilot.objects.count(),
+    )
 
 
 def print_plans(world) -> None:
@@ -573,9 +630,11 @@ FIGURES = {
     "portfolio_filtered": bench_portfolio_filtered,
     "portfolio_csv": bench_portfolio_csv,
     "portfolio_pdf": bench_portfolio_pdf,
+    "api_pilot_list": bench_api_pilot_list,
     "pilot_page": bench_pilot_page,
     "my_work": bench_my_work,
     "tick": bench_tick,
+    "api_deliverable_update": bench_api_deliverable_update,
     "launch_pilot": bench_launch_pilot,
     "signoff_pdf_60": lambda world: _signoff_pdf(world, 60),
     "signoff_pdf_300": lambda world: _signoff_pdf(world, 300),
@@ -624,6 +683,15 @@ class World:
         client = Client()
         client.force_login(user)
         return client
+
+    def api_client_for(self, user):
+        """A client of the JSON API, with a personal API token of `user`."""
+        from django.test import Client
+
+        from config.accounts import tokens
+
+        _token, raw = tokens.api_token_create(user=user, name="bench")
+        return Client(headers={"authorization": f"Bearer {raw}"})
 
     def pilot_with(self, deliverables: int, kickoff_days_ago: int = 40):
         """A launched pilot of the default playbook, trimmed or padded to `deliverables`."""
@@ -906,7 +974,11 @@ def main() -> int:
         import django
 
         django.setup()
+        from django.conf import settings
         from django.core.management import call_command
+
+        # The API figures send more requests a minute than the per-token limit allows.
+        settings.NINETY_API_RATE_PER_MINUTE = 0
 
         call_command("migrate", verbosity=0)
         world = World()
