@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 # Tests and benchmarks use the local PostgreSQL unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ninety
 SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
-	fonts-noto-color-emoji poppler-utils docker-compose redis-server postgresql-client
+	fonts-noto-color-emoji poppler-utils docker-compose redis-server postgresql-client gettext
 
-.PHONY: run install install-test system-deps test lint format migrations-check bench compose-check load drill clean
+.PHONY: run install install-test system-deps test lint format migrations-check messages bench compose-check load drill clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,7 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## system-deps: Debian packages for PDFs (Pango, fonts), browser tests, compose checks,
+## the translation catalogues (gettext: makemessages, msgfmt),
 ## the fault tests (a Redis of their own) and the restore drill (pg_dump)
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -62,6 +63,13 @@ format: install-test
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## messages: the Dutch and German catalogues brought up to date with the code, and compiled
+## (then translate what is new in locale/*/LC_MESSAGES/django.po and run it again)
+messages: install
+	$(BIN)/python manage.py makemessages -l nl -l de --no-obsolete \
+		--ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'var/*' --ignore 'node_modules/*'
+	$(BIN)/python manage.py compilemessages -l nl -l de --ignore '.venv/*'
 
 ## bench: figures of ../shared/BENCHMARKS.md on PostgreSQL; ONLY=name[,name] for a subset
 bench: install-test

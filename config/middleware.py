@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.functional import empty
 
 from config import health
@@ -169,3 +171,17 @@ class AccessDeniedLogMiddleware:
             },
         )
         return None
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (the browser's Accept-Language, or the language cookie),
+    but a person's own choice, kept in their session, comes first. Reading the session
+    costs nothing more: the session is loaded for the login anyway."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.session.get(settings.NINETY_LANGUAGE_SESSION_KEY)
+        if chosen and chosen in dict(settings.LANGUAGES):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)

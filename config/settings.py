@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the person's own choice (kept in their session), else their browser's.
+    "config.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -194,7 +196,17 @@ if OIDC_ISSUER and "openid" not in OIDC_SCOPES.split():
 if not NINETY_PASSWORD_LOGIN and not OIDC_ISSUER:
     raise ImproperlyConfigured("NINETY_PASSWORD_LOGIN=false needs OIDC_ISSUER: nobody could log in")
 
-LANGUAGE_CODE = "en-gb"
+# The interface, e-mails and PDFs speak these; each person picks one (the language menu,
+# kept with their mail settings), else the browser's Accept-Language picks, else English.
+# NINETY_LANGUAGE sets the organisation's default, used also for sign-off documents.
+LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("de", "Deutsch")]
+LANGUAGE_CODE = env_str("NINETY_LANGUAGE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured("NINETY_LANGUAGE must be one of: en, nl, de")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where a person's own choice is kept in their session (pilots.language writes it,
+# config.middleware.LanguageMiddleware reads it).
+NINETY_LANGUAGE_SESSION_KEY = "ninety_language"
 # The organisation's zone: deliverable deadlines are calendar dates here; instants in UTC.
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True

@@ -5,6 +5,7 @@ from django.urls import include, path
 from config import api, health
 from config.accounts import token_views
 from config.accounts import views as accounts_views
+from pilots import language
 
 admin.site.site_header = "Ninety administration"
 admin.site.site_title = "Ninety admin"
@@ -47,6 +48,7 @@ urlpatterns = [
         name="account-token-revoke",
     ),
     path("api/v1/", api.urls()),
+    path("language/", language.language_set, name="language-set"),
     path("", include("pilots.urls")),
     path("", include("governance.urls")),
     path("playbooks/", include("playbook.urls")),

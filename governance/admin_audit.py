@@ -20,6 +20,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import translation
 from django.utils.text import capfirst
 
 from governance import audit
@@ -33,7 +34,16 @@ LONGEST_VALUE = 500
 
 
 def record(entry: LogEntry) -> AuditEvent:
-    """Append the audit event for one admin log entry (inside the admin's transaction)."""
+    """Append the audit event for one admin log entry (inside the admin's transaction).
+
+    In English, whoever made the change: the change message and the field names it holds
+    (Django stores them untranslated) are facts of the chain, and are matched against the
+    fields' verbose names."""
+    with translation.override("en"):
+        return _record(entry)
+
+
+def _record(entry: LogEntry) -> AuditEvent:
     target = _object_of(entry)
     content_type = entry.content_type
     label = f"{content_type.app_label}.{content_type.model}" if content_type else "unknown"

@@ -21,7 +21,9 @@ from datetime import UTC
 from celery import shared_task
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.models import AuditEvent, SignOffDocument
 
@@ -73,11 +75,17 @@ def append(
     *, actor, verb: str, target, pilot=None, before: dict | None = None, after: dict | None = None
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction. `target` is a model
-    instance or an ObjectRef."""
-    if isinstance(target, ObjectRef):
-        object_type, object_id, object_repr = target.type, target.id, target.repr
-    else:
-        object_type, object_id, object_repr = target._meta.label_lower, str(target.pk), str(target)
+    instance or an ObjectRef.
+
+    What is hashed does not depend on who is reading: the object's name, and any label
+    in `before` and `after`, are written in English (the source language)."""
+    with translation.override("en"):
+        if isinstance(target, ObjectRef):
+            object_type, object_id, object_repr = target.type, target.id, str(target.repr)
+        else:
+            object_type, object_id = target._meta.label_lower, str(target.pk)
+            object_repr = str(target)
+        before, after = json.loads(_canonical(before or {})), json.loads(_canonical(after or {}))
     with transaction.atomic():
         _lock_chain()
         head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
@@ -91,8 +99,8 @@ def append(
             object_id=str(object_id)[:40],
             object_repr=object_repr[:200],
             pilot=pilot,
-            before=json.loads(_canonical(before or {})),
-            after=json.loads(_canonical(after or {})),
+            before=before,
+            after=after,
             prev_hash=head.hash if head else GENESIS,
         )
         event.hash = event_hash(event)
@@ -117,11 +125,15 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, Break | None]:
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for event in _in_order(batch_size):
         if event.seq != expected_seq:
-            return checked, Break(expected_seq, f"event #{expected_seq} is missing")
+            return checked, Break(
+                expected_seq, _("event #%(seq)s is missing") % {"seq": expected_seq}
+            )
         if event.prev_hash != expected_prev:
-            return checked, Break(event.seq, "does not follow the event before it")
+            # Translators: completes "event #12 …".
+            return checked, Break(event.seq, _("does not follow the event before it"))
         if event_hash(event) != event.hash:
-            return checked, Break(event.seq, "its content no longer matches its hash")
+            # Translators: completes "event #12 …".
+            return checked, Break(event.seq, _("its content no longer matches its hash"))
         expected_prev, expected_seq = event.hash, event.seq + 1
         checked += 1
     return checked, _check_anchors(checked)
@@ -144,20 +156,27 @@ def _check_anchors(checked: int) -> Break | None:
     if not documents:
         return None
     if checked == 0:
-        filed = (
-            "1 sign-off document was"
-            if len(documents) == 1
-            else f"{len(documents)} sign-off documents were"
-        )
-        return Break(1, f"is missing: the chain is empty, yet {filed} filed against it")
+        count = len(documents)
+        # Translators: completes "event #1 …".
+        problem = ngettext(
+            "is missing: the chain is empty, yet %(count)s sign-off document was filed against it",
+            "is missing: the chain is empty, yet %(count)s sign-off documents were filed "
+            "against it",
+            count,
+        ) % {"count": count}
+        return Break(1, problem)
     heads = {d.audit_head for d in documents if d.audit_head and d.audit_head != GENESIS}
     present = set(AuditEvent.objects.filter(hash__in=heads).values_list("hash", flat=True))
     for document in documents:
         if document.audit_head in heads and document.audit_head not in present:
             return Break(
                 missing_from,
-                f"is missing: {_named(document)} recorded chain head "
-                f"{document.audit_head[:16]}…, which is no longer in the chain",
+                # Translators: completes "event #12 …".
+                _(
+                    "is missing: %(document)s recorded chain head %(head)s…, which is no "
+                    "longer in the chain"
+                )
+                % {"document": _named(document), "head": document.audit_head[:16]},
             )
     rendered = set(
         AuditEvent.objects.filter(
@@ -168,17 +187,23 @@ def _check_anchors(checked: int) -> Break | None:
         if document.status == SignOffDocument.Status.READY and str(document.pk) not in rendered:
             return Break(
                 missing_from,
-                f"is missing: {_named(document)} was rendered, but its rendering is no "
-                "longer in the chain",
+                # Translators: completes "event #12 …".
+                _(
+                    "is missing: %(document)s was rendered, but its rendering is no longer in "
+                    "the chain"
+                )
+                % {"document": _named(document)},
             )
     return None
 
 
 def _named(document: SignOffDocument) -> str:
     run = document.phase_run
-    return (
-        f"the sign-off document of {run.pilot.reference} phase {run.number} #{document.generation}"
-    )
+    return _("the sign-off document of %(pilot)s phase %(phase)s #%(generation)s") % {
+        "pilot": run.pilot.reference,
+        "phase": run.number,
+        "generation": document.generation,
+    }
 
 
 def _in_order(batch_size: int) -> Iterator[AuditEvent]:
@@ -213,14 +238,25 @@ def alert_administrators_if_broken() -> Break | None:
         .distinct()
     )
     send_mail(
-        subject=f"Ninety: the audit trail is broken at event #{broken.seq}",
-        message=(
-            f"The nightly check of the audit trail verified {checked} events and then found "
-            f"event #{broken.seq} {broken.problem}.\n\n"
-            "Someone or something changed the audit table outside the application. Keep a "
-            "copy of the database as it is now, compare it with your latest backup, and run "
-            "`python manage.py verify_audit` after restoring to confirm the chain is whole.\n\n"
-            "You receive this because you are an administrator of Ninety."
+        subject=_("Ninety: the audit trail is broken at event #%(seq)s") % {"seq": broken.seq},
+        message="\n\n".join(
+            [
+                ngettext(
+                    "The nightly check of the audit trail verified %(checked)s event and then "
+                    "found event #%(seq)s %(problem)s.",
+                    "The nightly check of the audit trail verified %(checked)s events and then "
+                    "found event #%(seq)s %(problem)s.",
+                    checked,
+                )
+                % {"checked": checked, "seq": broken.seq, "problem": broken.problem},
+                _(
+                    "Someone or something changed the audit table outside the application. "
+                    "Keep a copy of the database as it is now, compare it with your latest "
+                    "backup, and run `python manage.py verify_audit` after restoring to "
+                    "confirm the chain is whole."
+                ),
+                _("You receive this because you are an administrator of Ninety."),
+            ]
         ),
         from_email=None,
         recipient_list=sorted(admins),

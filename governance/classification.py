@@ -27,7 +27,8 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from governance import audit
 from governance.access import can_confirm_classification
@@ -68,7 +69,8 @@ def _yes(answers: Mapping, key: str) -> bool:
 
 
 def _label(key: str) -> str:
-    return QUESTIONS_BY_KEY[key]["label"]
+    """A question's short name, in the active language."""
+    return str(QUESTIONS_BY_KEY[key]["label"])
 
 
 def classify(answers: Mapping) -> Outcome:
@@ -84,26 +86,37 @@ def classify(answers: Mapping) -> Outcome:
 
     prohibited = [_label(q["key"]) for q in questions_in(PROHIBITED) if _yes(answers, q["key"])]
     if prohibited:
-        reasons = [f"Prohibited practice (Art. 5): {name}." for name in prohibited]
+        reasons = [
+            _("Prohibited practice (Art. 5): %(practice)s.") % {"practice": name}
+            for name in prohibited
+        ]
         reasons.append(
-            "Stop: a prohibited practice may not be placed on the market, put into service or "
-            "used in the EU. Nothing else in this questionnaire changes that."
+            _(
+                "Stop: a prohibited practice may not be placed on the market, put into service "
+                "or used in the EU. Nothing else in this questionnaire changes that."
+            )
         )
         return Outcome(AiActClass.PROHIBITED, reasons, **common)
 
     reasons: list[str] = []
     if _yes(answers, "annex_i_safety_component"):
         reasons.append(
-            "High risk under Art. 6(1): it is a safety component of a product covered by "
-            "the EU safety laws of Annex I."
+            _(
+                "High risk under Art. 6(1): it is a safety component of a product covered by "
+                "the EU safety laws of Annex I."
+            )
         )
     areas = [key for key in ANNEX_III_AREAS if _yes(answers, key)]
     if areas and ObligationTrigger.ART_6_3 not in triggers:
-        reasons.extend(f"High risk under Annex III: {_label(key)}." for key in areas)
+        reasons.extend(
+            _("High risk under Annex III: %(area)s.") % {"area": _label(key)} for key in areas
+        )
         if _yes(answers, "narrow_task_only"):
             reasons.append(
-                "The Art. 6(3) exception does not apply: the system profiles people (or it "
-                "was not said that it does not)."
+                _(
+                    "The Art. 6(3) exception does not apply: the system profiles people (or it "
+                    "was not said that it does not)."
+                )
             )
     if reasons:
         reasons.extend(_transparency_reasons(answers, also=True))
@@ -112,9 +125,12 @@ def classify(answers: Mapping) -> Outcome:
     if ObligationTrigger.ART_6_3 in triggers:
         names = ", ".join(_label(key) for key in areas)
         reasons.append(
-            f"Not high risk although it touches an Annex III area ({names}): it only performs "
-            "a narrow procedural or preparatory task and does not profile people (Art. 6(3)). "
-            "Document this assessment and register the system."
+            _(
+                "Not high risk although it touches an Annex III area (%(areas)s): it only "
+                "performs a narrow procedural or preparatory task and does not profile people "
+                "(Art. 6(3)). Document this assessment and register the system."
+            )
+            % {"areas": names}
         )
     transparency = _transparency_reasons(answers, also=False)
     if transparency:
@@ -122,18 +138,42 @@ def classify(answers: Mapping) -> Outcome:
         return Outcome(AiActClass.LIMITED, reasons, **common)
 
     if reasons:
-        reasons.append("Otherwise minimal risk: no transparency duty applies.")
+        reasons.append(_("Otherwise minimal risk: no transparency duty applies."))
     else:
         reasons.append(
-            "Minimal risk: no prohibited practice, no Annex I product, no Annex III area and "
-            "no transparency duty applies."
+            _(
+                "Minimal risk: no prohibited practice, no Annex I product, no Annex III area "
+                "and no transparency duty applies."
+            )
         )
     return Outcome(AiActClass.MINIMAL, reasons, **common)
 
 
 def _transparency_reasons(answers: Mapping, *, also: bool) -> list[str]:
-    prefix = "Also a transparency duty (Art. 50)" if also else "Transparency duty (Art. 50)"
-    return [f"{prefix}: it {_label(key)}." for key in _TRIGGER_OF_QUESTION if _yes(answers, key)]
+    if also:
+        # Translators: the duty is a question's short name, such as "interacts directly
+        # with people".
+        reason = _("Also a transparency duty (Art. 50): it %(duty)s.")
+    else:
+        # Translators: the duty is a question's short name, such as "interacts directly
+        # with people".
+        reason = _("Transparency duty (Art. 50): it %(duty)s.")
+    return [reason % {"duty": _label(key)} for key in _TRIGGER_OF_QUESTION if _yes(answers, key)]
+
+
+def reasons_shown(classification) -> list[str]:
+    """A stored classification's reasons in the reader's language.
+
+    Reasons are stored in English (they are a fact, hashed into the audit chain). When the
+    rules still give those very sentences for the stored answers, they are given again in
+    the active language; reasons written by older rules are shown as they were stored.
+    """
+    stored = list(classification.reasons or [])
+    with translation.override("en"):
+        english = classify(classification.answers).reasons
+    if english != stored:
+        return stored
+    return classify(classification.answers).reasons
 
 
 def triggers_of(answers: Mapping) -> set[str]:
@@ -220,8 +260,12 @@ def _facts(classification: Classification) -> dict:
 
 def classification_prepare(*, pilot: Pilot, answers: dict, actor) -> Classification:
     """Record a classification from the answers; the current one, if any, is superseded
-    (kept as history). It awaits a governance reviewer's confirmation."""
-    outcome = classify(answers)
+    (kept as history). It awaits a governance reviewer's confirmation.
+
+    The reasons are stored, and hashed into the audit chain, in English whatever the
+    preparer's language; pages show them translated (see `reasons_shown`)."""
+    with translation.override("en"):
+        outcome = classify(answers)
     with transaction.atomic():
         # Serialise reclassifications of one pilot: the loser waits, then supersedes the
         # winner's row instead of tripping over the one-current constraint.
@@ -264,7 +308,7 @@ def classification_confirm(*, classification: Classification, actor) -> Classifi
     """A governance reviewer confirms the current classification. Only once; a superseded
     one cannot be confirmed (the newer one is what matters)."""
     if not can_confirm_classification(actor):
-        raise PermissionDenied("Only a governance reviewer can confirm a classification.")
+        raise PermissionDenied(_("Only a governance reviewer can confirm a classification."))
     with transaction.atomic():
         now = timezone.now()
         confirmed = Classification.objects.filter(
@@ -275,9 +319,13 @@ def classification_confirm(*, classification: Classification, actor) -> Classifi
                 pk=classification.pk
             )
             if current.superseded_at:
-                raise ChangeRefused("A newer classification replaced this one; confirm that one.")
+                raise ChangeRefused(
+                    _("A newer classification replaced this one; confirm that one.")
+                )
             who = current.confirmed_by.get_full_name() or current.confirmed_by.get_username()
-            raise ChangeRefused(f"{who} has already confirmed this classification.")
+            raise ChangeRefused(
+                _("%(name)s has already confirmed this classification.") % {"name": who}
+            )
         classification.confirmed_by, classification.confirmed_at = actor, now
         audit.append(
             actor=actor,

@@ -21,11 +21,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from governance import audit
 from governance.gates import Gate, gate_for
@@ -119,9 +121,17 @@ def packet_html(packet: Packet) -> str:
     )
 
 
+def document_language():
+    """Sign-off documents speak the organisation's language (NINETY_LANGUAGE), whoever
+    signs last or asks for a draft: one record, one language."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def render_draft(phase_run: PhaseRun) -> bytes:
     """A current-status PDF of any phase, marked DRAFT on every page, never stored."""
-    return html_to_pdf(packet_html(packet_for(phase_run, draft=True)))
+    with document_language():
+        html = packet_html(packet_for(phase_run, draft=True))
+    return html_to_pdf(html)
 
 
 def document_file(*, phase_run: PhaseRun, generation: int) -> SignOffDocument:
@@ -133,11 +143,13 @@ def document_file(*, phase_run: PhaseRun, generation: int) -> SignOffDocument:
     """
     from governance.tasks import render_signoff_document
 
-    packet = packet_for(phase_run, draft=False, generation=generation)
+    with document_language():
+        packet = packet_for(phase_run, draft=False, generation=generation)
+        html = packet_html(packet)
     document = SignOffDocument.objects.create(
         phase_run=phase_run,
         generation=generation,
-        html=packet_html(packet),
+        html=html,
         content_sha256=packet.fingerprint,
         audit_head=packet.chain_head,
         queued_at=timezone.now(),
@@ -191,8 +203,9 @@ def _freeze_late(document: SignOffDocument) -> SignOffDocument:
     with transaction.atomic():
         locked = SignOffDocument.objects.select_for_update().get(pk=document.pk)
         if not locked.html:
-            packet = packet_for(document.phase_run, draft=False, generation=locked.generation)
-            locked.html = packet_html(packet)
+            with document_language():
+                packet = packet_for(document.phase_run, draft=False, generation=locked.generation)
+                locked.html = packet_html(packet)
             locked.content_sha256 = packet.fingerprint
             locked.audit_head = packet.chain_head
             locked.save(update_fields=["html", "content_sha256", "audit_head"])
@@ -276,7 +289,7 @@ def document_retry(*, document: SignOffDocument, actor) -> None:
         )
         if not claimed:
             raise ChangeRefused(
-                "This sign-off document is ready or already being rendered; nothing to retry."
+                _("This sign-off document is ready or already being rendered; nothing to retry.")
             )
         _requeue(document, now=now, actor=actor, verb="document.retry_requested")
 

@@ -4,6 +4,7 @@ Registered from `GovernanceConfig.ready`; `pilots` cannot import governance.
 """
 
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from governance.models import AiActClass, Classification
 from pilots.portfolio import Facet, register_facet
@@ -14,11 +15,19 @@ def current_ai_act_class() -> Subquery:
     return Subquery(current.values("risk_class")[:1])
 
 
-AI_ACT_CLASS = Facet(
+class TranslatedFacet(Facet):
+    """A facet whose labels are translated: what it displays is a plain string in the
+    reader's language (the API and the CSV export take strings, not lazy ones)."""
+
+    def display(self, value) -> str:
+        return str(super().display(value))
+
+
+AI_ACT_CLASS = TranslatedFacet(
     name="ai_act_class",
-    label="AI Act class",
+    label=_("AI Act class"),
     expression=current_ai_act_class,
-    choices=(*AiActClass.choices, ("none", "Not classified")),
+    choices=(*AiActClass.choices, ("none", _("Not classified"))),
 )
 
 

@@ -1,10 +1,12 @@
 """The AI Act questionnaire as a form, built from governance.questionnaire."""
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.questionnaire import PROHIBITED, QUESTIONS, SECTIONS, questions_in
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 
 class QuestionnaireForm(forms.Form):
@@ -12,11 +14,13 @@ class QuestionnaireForm(forms.Form):
     prohibited practice settles the class, so the rest may then stay blank."""
 
     purpose = forms.CharField(
-        label="Intended purpose",
+        label=gettext_lazy("Intended purpose"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What the system is meant to do, for whom, in a sentence or two. The "
-        "reviewer reads the answers against this.",
+        help_text=gettext_lazy(
+            "What the system is meant to do, for whom, in a sentence or two. The "
+            "reviewer reads the answers against this."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -51,7 +55,7 @@ class QuestionnaireForm(forms.Form):
             if prohibited or not question.get("required", True) or cleaned.get(key):
                 continue
             if key not in self.errors:
-                self.add_error(key, "Answer this question.")
+                self.add_error(key, _("Answer this question."))
         return cleaned
 
     def answers(self) -> dict:

@@ -3,13 +3,15 @@
 from datetime import date
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.models import Risk, RiskCategory
 from governance.risks import IMPACT_SCALE, LIKELIHOOD_SCALE
 from pilots.forms import DateInput, PersonChoiceField
 
 
-def _scale(label: str, scale: list[tuple[int, str]], help_text: str = "") -> forms.Field:
+def _scale(label, scale: list[tuple[int, str]], help_text="") -> forms.Field:
     return forms.TypedChoiceField(
         label=label, choices=[("", "—"), *scale], coerce=int, help_text=help_text
     )
@@ -19,23 +21,37 @@ class RiskForm(forms.Form):
     """Create or edit a risk. `version` is the version the user saw (edits only)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
-    title = forms.CharField(max_length=200)
-    category = forms.ChoiceField(choices=[("", "—"), *RiskCategory.choices])
-    description = forms.CharField(
-        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"), choices=[("", "—"), *RiskCategory.choices]
     )
-    likelihood = _scale("Likelihood", LIKELIHOOD_SCALE, "Before mitigation.")
-    impact = _scale("Impact", IMPACT_SCALE, "Before mitigation.")
-    mitigation = forms.CharField(
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What is done, or will be, to reduce it.",
     )
-    residual_likelihood = _scale("Residual likelihood", LIKELIHOOD_SCALE, "After mitigation.")
-    residual_impact = _scale("Residual impact", IMPACT_SCALE, "After mitigation.")
-    owner = PersonChoiceField(required=False)
-    status = forms.ChoiceField(choices=Risk.Status.choices, initial=Risk.Status.OPEN)
+    likelihood = _scale(
+        gettext_lazy("Likelihood"), LIKELIHOOD_SCALE, gettext_lazy("Before mitigation.")
+    )
+    impact = _scale(gettext_lazy("Impact"), IMPACT_SCALE, gettext_lazy("Before mitigation."))
+    mitigation = forms.CharField(
+        label=gettext_lazy("Mitigation"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("What is done, or will be, to reduce it."),
+    )
+    residual_likelihood = _scale(
+        gettext_lazy("Residual likelihood"), LIKELIHOOD_SCALE, gettext_lazy("After mitigation.")
+    )
+    residual_impact = _scale(
+        gettext_lazy("Residual impact"), IMPACT_SCALE, gettext_lazy("After mitigation.")
+    )
+    owner = PersonChoiceField(label=gettext_lazy("Owner"), required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), choices=Risk.Status.choices, initial=Risk.Status.OPEN
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,15 +87,18 @@ class RiskForm(forms.Form):
 class AcceptForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     justification = forms.CharField(
+        label=gettext_lazy("Justification"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Why the remaining risk is acceptable for this pilot, and on what "
-        "conditions. Gate signers and auditors read this.",
+        help_text=gettext_lazy(
+            "Why the remaining risk is acceptable for this pilot, and on what "
+            "conditions. Gate signers and auditors read this."
+        ),
     )
     expires_on = forms.DateField(
-        label="Expires on",
+        label=gettext_lazy("Expires on"),
         widget=DateInput(),
-        help_text="The acceptance lapses on this date and must then be renewed.",
+        help_text=gettext_lazy("The acceptance lapses on this date and must then be renewed."),
     )
 
     def __init__(self, *args, today: date, **kwargs):
@@ -89,5 +108,5 @@ class AcceptForm(forms.Form):
     def clean_expires_on(self) -> date:
         expires_on = self.cleaned_data["expires_on"]
         if expires_on <= self.today:
-            raise forms.ValidationError("The expiry date must be in the future.")
+            raise forms.ValidationError(_("The expiry date must be in the future."))
         return expires_on

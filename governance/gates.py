@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance import audit
 from governance.access import is_governance_reviewer, is_leadership, is_on_team
@@ -45,7 +47,7 @@ class GateConflict(ChangeRefused):
     """Someone signed this slot (or closed the gate) a moment ago."""
 
 
-PROHIBITED_REFUSAL = (
+PROHIBITED_REFUSAL = gettext_lazy(
     "This pilot's current AI Act classification is a prohibited practice, so no gate can "
     "be signed. Stop the pilot, or change the system and classify it again."
 )
@@ -156,9 +158,9 @@ def scale_warnings(
     refusals: the playbook leaves the decision to them, but it must be an informed one."""
     warnings = []
     if classification is None:
-        warnings.append("The pilot has no current EU AI Act classification.")
+        warnings.append(_("The pilot has no current EU AI Act classification."))
     if not reviews:
-        warnings.append("No independent governance review is recorded.")
+        warnings.append(_("No independent governance review is recorded."))
     high = [r for r in open_risks if level_of(r.residual_score) == Level.HIGH]
     if high:
         covered = set(
@@ -168,12 +170,23 @@ def scale_warnings(
         )
         unaccepted = [r for r in high if r.pk not in covered]
         if unaccepted:
+            count = len(unaccepted)
             titles = ", ".join(f"“{r.title}”" for r in unaccepted[:3])
-            more = f" and {len(unaccepted) - 3} more" if len(unaccepted) > 3 else ""
-            warnings.append(
-                f"{len(unaccepted)} high residual risk{'s have' if len(unaccepted) > 1 else ' has'}"
-                f" no acceptance in force: {titles}{more}."
-            )
+            if count > 3:
+                warning = ngettext(
+                    "%(count)s high residual risk has no acceptance in force: %(titles)s and "
+                    "%(more)s more.",
+                    "%(count)s high residual risks have no acceptance in force: %(titles)s and "
+                    "%(more)s more.",
+                    count,
+                )
+            else:
+                warning = ngettext(
+                    "%(count)s high residual risk has no acceptance in force: %(titles)s.",
+                    "%(count)s high residual risks have no acceptance in force: %(titles)s.",
+                    count,
+                )
+            warnings.append(warning % {"count": count, "titles": titles, "more": count - 3})
     return warnings
 
 
@@ -245,7 +258,7 @@ def gate_sign(*, phase_run: PhaseRun, slot: str, signer, statement: str) -> Gate
     """
     statement = statement.strip()
     if not statement:
-        raise ChangeRefused("Write a short statement of what you are signing for.")
+        raise ChangeRefused(_("Write a short statement of what you are signing for."))
     with transaction.atomic():
         locked = (
             PhaseRun.objects.select_for_update()
@@ -254,33 +267,36 @@ def gate_sign(*, phase_run: PhaseRun, slot: str, signer, statement: str) -> Gate
         )
         pilot = locked.pilot
         if locked.state == PhaseRun.State.SIGNED_OFF:
-            raise GateConflict("This gate has just been signed off.")
+            raise GateConflict(_("This gate has just been signed off."))
         classification = current_classification(pilot)
         required = required_slots(locked, _is_class(classification, AiActClass.HIGH_RISK))
         if slot not in required:
-            raise ChangeRefused("This gate does not need that signature.")
+            raise ChangeRefused(_("This gate does not need that signature."))
         if not may_sign(signer, slot, pilot):
-            raise PermissionDenied("You cannot sign for this role on this pilot.")
+            raise PermissionDenied(_("You cannot sign for this role on this pilot."))
         if _is_class(classification, AiActClass.PROHIBITED):
-            raise ChangeRefused(PROHIBITED_REFUSAL)
+            raise ChangeRefused(str(PROHIBITED_REFUSAL))
         open_mandatory = Deliverable.objects.filter(phase_run=locked, mandatory=True).open()
         if open_mandatory.exists():
             titles = ", ".join(f"“{d.title}”" for d in open_mandatory[:3])
             raise ChangeRefused(
-                f"The gate cannot be signed while mandatory deliverables are open: {titles}."
+                _("The gate cannot be signed while mandatory deliverables are open: %(titles)s.")
+                % {"titles": titles}
             )
         live = set(
             locked.signatures.filter(superseded_by__isnull=True).values_list("slot", flat=True)
         )
         if slot in live:
-            raise GateConflict("Someone has just signed this slot. Reload to see their signature.")
+            raise GateConflict(
+                _("Someone has just signed this slot. Reload to see their signature.")
+            )
         try:
             with transaction.atomic():
                 signature = GateSignature.objects.create(
                     phase_run=locked, slot=slot, signer=signer, statement=statement
                 )
         except IntegrityError as exc:
-            raise GateConflict("Someone has just signed this slot.") from exc
+            raise GateConflict(_("Someone has just signed this slot.")) from exc
         audit.append(
             actor=signer,
             verb="gate.signed",
@@ -323,14 +339,14 @@ def gate_reopen(*, phase_run: PhaseRun, actor, reason: str) -> GateReopening:
     """
     reason = reason.strip()
     if not reason:
-        raise ChangeRefused("Say why the gate is reopened; signers will read it.")
+        raise ChangeRefused(_("Say why the gate is reopened; signers will read it."))
     with transaction.atomic():
         locked = PhaseRun.objects.select_for_update().select_related("pilot").get(pk=phase_run.pk)
         if not may_reopen(actor, locked.pilot):
-            raise PermissionDenied("Only the pilot's programme manager reopens a gate.")
+            raise PermissionDenied(_("Only the pilot's programme manager reopens a gate."))
         live = locked.signatures.filter(superseded_by__isnull=True)
         if not live.exists():
-            raise ChangeRefused("There are no signatures to supersede on this gate.")
+            raise ChangeRefused(_("There are no signatures to supersede on this gate."))
         reopening = GateReopening.objects.create(phase_run=locked, reopened_by=actor, reason=reason)
         superseded = live.update(superseded_by=reopening)
         pilot_services.phase_run_set_state(
@@ -359,7 +375,7 @@ def review_record(
     """Record the independent governance review. The reviewer must not be on the team."""
     if is_on_team(reviewer, pilot):
         raise ChangeRefused(
-            "The reviewer is part of this pilot's team; the review must be independent."
+            _("The reviewer is part of this pilot's team; the review must be independent.")
         )
     with transaction.atomic():
         review = GovernanceReview.objects.create(

@@ -7,6 +7,7 @@ Uses `pilots` and `playbook`; neither knows this app (DESIGN.md, dependency rule
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from pilots.models import PhaseRun, Pilot
 from playbook.models import SignerRole
@@ -18,15 +19,15 @@ USER = settings.AUTH_USER_MODEL
 
 
 class AiActClass(models.TextChoices):
-    PROHIBITED = "prohibited", "Prohibited practice"
-    HIGH_RISK = "high_risk", "High risk"
-    LIMITED = "limited", "Limited risk (transparency duties)"
-    MINIMAL = "minimal", "Minimal risk"
+    PROHIBITED = "prohibited", _("Prohibited practice")
+    HIGH_RISK = "high_risk", _("High risk")
+    LIMITED = "limited", _("Limited risk (transparency duties)")
+    MINIMAL = "minimal", _("Minimal risk")
 
 
 class OrganisationRole(models.TextChoices):
-    PROVIDER = "provider", "Provider (we build or place it on the market)"
-    DEPLOYER = "deployer", "Deployer (we use it under our authority)"
+    PROVIDER = "provider", _("Provider (we build or place it on the market)")
+    DEPLOYER = "deployer", _("Deployer (we use it under our authority)")
 
 
 class ObligationTrigger(models.TextChoices):
@@ -36,14 +37,14 @@ class ObligationTrigger(models.TextChoices):
     Annex III areas), and each transparency duty follows from one kind of system only.
     """
 
-    ANNEX_I = "annex_i", "Annex I product safety"
-    ANNEX_III = "annex_iii", "Annex III area"
-    ART_6_3 = "art_6_3", "Annex III area, Art. 6(3) exception claimed"
-    CHATBOT = "chatbot", "Interacts with people"
-    SYNTHETIC_CONTENT = "synthetic_content", "Generates synthetic content"
-    DEEP_FAKE = "deep_fake", "Deep fakes or public-interest text"
-    EMOTION_BIOMETRIC = "emotion_biometric", "Emotion recognition or biometric categorisation"
-    GPAI_MODEL_PROVIDER = "gpai_model_provider", "We provide a general-purpose model"
+    ANNEX_I = "annex_i", _("Annex I product safety")
+    ANNEX_III = "annex_iii", _("Annex III area")
+    ART_6_3 = "art_6_3", _("Annex III area, Art. 6(3) exception claimed")
+    CHATBOT = "chatbot", _("Interacts with people")
+    SYNTHETIC_CONTENT = "synthetic_content", _("Generates synthetic content")
+    DEEP_FAKE = "deep_fake", _("Deep fakes or public-interest text")
+    EMOTION_BIOMETRIC = "emotion_biometric", _("Emotion recognition or biometric categorisation")
+    GPAI_MODEL_PROVIDER = "gpai_model_provider", _("We provide a general-purpose model")
 
 
 class Obligation(models.Model):
@@ -54,30 +55,32 @@ class Obligation(models.Model):
     """
 
     class Applies(models.TextChoices):
-        PROVIDER = "provider", "Providers"
-        DEPLOYER = "deployer", "Deployers"
-        BOTH = "both", "Providers and deployers"
+        PROVIDER = "provider", _("Providers")
+        DEPLOYER = "deployer", _("Deployers")
+        BOTH = "both", _("Providers and deployers")
 
     risk_class = models.CharField(
         max_length=12,
         choices=AiActClass.choices,
         blank=True,
-        help_text="Leave empty for general-purpose model duties and for duties of every "
-        "class but the prohibited one.",
+        help_text=_(
+            "Leave empty for general-purpose model duties and for duties of every "
+            "class but the prohibited one."
+        ),
     )
     general_purpose = models.BooleanField(
-        default=False, help_text="Applies because a general-purpose AI model is used."
+        default=False, help_text=_("Applies because a general-purpose AI model is used.")
     )
     trigger = models.CharField(
         max_length=20,
         choices=ObligationTrigger.choices,
         blank=True,
-        help_text="Applies only when the answers show this; empty for the whole class.",
+        help_text=_("Applies only when the answers show this; empty for the whole class."),
     )
     applies_to = models.CharField(max_length=8, choices=Applies.choices, default=Applies.BOTH)
     title = models.CharField(max_length=200)
     summary = models.TextField()
-    reference = models.CharField(max_length=80, help_text="Article or annex, e.g. Art. 50.")
+    reference = models.CharField(max_length=80, help_text=_("Article or annex, e.g. Art. 50."))
     applies_from = models.DateField()
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -99,7 +102,7 @@ class Classification(models.Model):
     pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="classifications")
     answers = models.JSONField(default=dict)
     risk_class = models.CharField(max_length=12, choices=AiActClass.choices)
-    reasons = models.JSONField(default=list, help_text="Why this class, in plain sentences.")
+    reasons = models.JSONField(default=list, help_text=_("Why this class, in plain sentences."))
     uses_general_purpose_model = models.BooleanField(default=False)
     organisation_role = models.CharField(max_length=8, choices=OrganisationRole.choices)
     prepared_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -134,12 +137,12 @@ class Classification(models.Model):
 
 
 class RiskCategory(models.TextChoices):
-    PRIVACY = "privacy", "Privacy"
-    SECURITY = "security", "Security"
-    MODEL_QUALITY = "model_quality", "Model quality"
-    OPERATIONAL = "operational", "Operational"
-    COMPLIANCE = "compliance", "Compliance"
-    VENDOR = "vendor", "Vendor"
+    PRIVACY = "privacy", _("Privacy")
+    SECURITY = "security", _("Security")
+    MODEL_QUALITY = "model_quality", _("Model quality")
+    OPERATIONAL = "operational", _("Operational")
+    COMPLIANCE = "compliance", _("Compliance")
+    VENDOR = "vendor", _("Vendor")
 
 
 def _one_to_five(field: str, name: str) -> models.CheckConstraint:
@@ -150,9 +153,9 @@ def _one_to_five(field: str, name: str) -> models.CheckConstraint:
 
 class Risk(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        MITIGATING = "mitigating", "Being mitigated"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        MITIGATING = "mitigating", _("Being mitigated")
+        CLOSED = "closed", _("Closed")
 
     pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="risks")
     title = models.CharField(max_length=200)
@@ -194,8 +197,8 @@ class Risk(models.Model):
 
 
 class AcceptanceAuthority(models.TextChoices):
-    GOVERNANCE_REVIEWER = "governance_reviewer", "Governance reviewer"
-    LEADERSHIP = "leadership", "Leadership"
+    GOVERNANCE_REVIEWER = "governance_reviewer", _("Governance reviewer")
+    LEADERSHIP = "leadership", _("Leadership")
 
 
 class RiskAcceptance(models.Model):
@@ -212,13 +215,13 @@ class RiskAcceptance(models.Model):
         null=True,
         blank=True,
         related_name="acceptances",
-        help_text="The gate this acceptance was given for.",
+        help_text=_("The gate this acceptance was given for."),
     )
     accepted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     authority = models.CharField(max_length=20, choices=AcceptanceAuthority.choices)
     justification = models.TextField(max_length=4000)
     expires_on = models.DateField()
-    risk_snapshot = models.JSONField(help_text="The risk as it was when accepted.")
+    risk_snapshot = models.JSONField(help_text=_("The risk as it was when accepted."))
     accepted_at = models.DateTimeField(auto_now_add=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_reason = models.CharField(max_length=300, blank=True)
@@ -227,7 +230,7 @@ class RiskAcceptance(models.Model):
         ordering = ["-accepted_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"Acceptance of {self.risk}"
+        return _("Acceptance of %(risk)s") % {"risk": self.risk}
 
     @property
     def is_open(self) -> bool:
@@ -250,7 +253,7 @@ class GateReopening(models.Model):
         ordering = ["-reopened_at"]
 
     def __str__(self) -> str:
-        return f"{self.phase_run} reopened"
+        return _("%(phase)s reopened") % {"phase": self.phase_run}
 
 
 class GateSignature(models.Model):
@@ -282,21 +285,24 @@ class GateSignature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_slot_display()} signed {self.phase_run}"
+        return _("%(role)s signed %(phase)s") % {
+            "role": self.get_slot_display(),
+            "phase": self.phase_run,
+        }
 
 
 class GovernanceReview(models.Model):
     """The independent review near day 90. The reviewer is not on the pilot's team."""
 
     class Conclusion(models.TextChoices):
-        PASSED = "passed", "Requirements met"
-        CONDITIONS = "conditions", "Met, with conditions"
-        FAILED = "failed", "Not met"
+        PASSED = "passed", _("Requirements met")
+        CONDITIONS = "conditions", _("Met, with conditions")
+        FAILED = "failed", _("Not met")
 
     pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     reviewer_organisation = models.CharField(
-        max_length=120, blank=True, help_text="e.g. Legal department, external auditor."
+        max_length=120, blank=True, help_text=_("e.g. Legal department, external auditor.")
     )
     performed_on = models.DateField()
     conclusion = models.CharField(max_length=12, choices=Conclusion.choices)
@@ -308,7 +314,10 @@ class GovernanceReview(models.Model):
         ordering = ["-performed_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"Governance review of {self.pilot.reference} ({self.performed_on})"
+        return _("Governance review of %(pilot)s (%(date)s)") % {
+            "pilot": self.pilot.reference,
+            "date": self.performed_on,
+        }
 
 
 class SignOffDocument(models.Model):
@@ -319,34 +328,34 @@ class SignOffDocument(models.Model):
     these bytes, and the SHA-256 lets anyone verify a copy later."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Being rendered"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Rendering failed"
+        PENDING = "pending", _("Being rendered")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Rendering failed")
 
     phase_run = models.ForeignKey(PhaseRun, on_delete=models.PROTECT, related_name="documents")
     generation = models.PositiveSmallIntegerField(
-        default=1, help_text="1 for the first sign-off; +1 after each reopening."
+        default=1, help_text=_("1 for the first sign-off; +1 after each reopening.")
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     sha256 = models.CharField(
-        max_length=64, blank=True, db_index=True, help_text="SHA-256 of the stored PDF bytes."
+        max_length=64, blank=True, db_index=True, help_text=_("SHA-256 of the stored PDF bytes.")
     )
     content_sha256 = models.CharField(
         max_length=64,
         blank=True,
         db_index=True,
-        help_text="Fingerprint of the packet's content, printed in the PDF's footer.",
+        help_text=_("Fingerprint of the packet's content, printed in the PDF's footer."),
     )
     audit_head = models.CharField(
-        max_length=64, blank=True, help_text="The audit chain head when the gate closed."
+        max_length=64, blank=True, help_text=_("The audit chain head when the gate closed.")
     )
     html = models.TextField(
-        blank=True, editable=False, help_text="The packet as it stood when the gate closed."
+        blank=True, editable=False, help_text=_("The packet as it stood when the gate closed.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When rendering was last queued."
+        null=True, blank=True, help_text=_("When rendering was last queued.")
     )
     rendered_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -360,7 +369,10 @@ class SignOffDocument(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Sign-off {self.phase_run} #{self.generation}"
+        return _("Sign-off %(phase)s #%(generation)s") % {
+            "phase": self.phase_run,
+            "generation": self.generation,
+        }
 
 
 # --- Audit chain ------------------------------------------------------------------------

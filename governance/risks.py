@@ -20,6 +20,8 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import audit
 from governance.access import is_governance_reviewer, is_leadership
@@ -32,25 +34,25 @@ MEDIUM_FROM = 8
 HIGH_FROM = 15
 
 LIKELIHOOD_SCALE = [
-    (1, "1 · Rare"),
-    (2, "2 · Unlikely"),
-    (3, "3 · Possible"),
-    (4, "4 · Likely"),
-    (5, "5 · Almost certain"),
+    (1, gettext_lazy("1 · Rare")),
+    (2, gettext_lazy("2 · Unlikely")),
+    (3, gettext_lazy("3 · Possible")),
+    (4, gettext_lazy("4 · Likely")),
+    (5, gettext_lazy("5 · Almost certain")),
 ]
 IMPACT_SCALE = [
-    (1, "1 · Negligible"),
-    (2, "2 · Minor"),
-    (3, "3 · Moderate"),
-    (4, "4 · Major"),
-    (5, "5 · Severe"),
+    (1, gettext_lazy("1 · Negligible")),
+    (2, gettext_lazy("2 · Minor")),
+    (3, gettext_lazy("3 · Moderate")),
+    (4, gettext_lazy("4 · Major")),
+    (5, gettext_lazy("5 · Severe")),
 ]
 
 
 class Level(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", gettext_lazy("Low")
+    MEDIUM = "medium", gettext_lazy("Medium")
+    HIGH = "high", gettext_lazy("High")
 
 
 def level_of(score: int) -> Level:
@@ -82,8 +84,25 @@ def authority_of(user, level: str) -> AcceptanceAuthority | None:
 
 
 def authority_needed_text(level: str) -> str:
-    names = [a.label for a in AUTHORITIES_FOR[Level(level)]]
-    return " or ".join(names) if names else "nobody"
+    """Who may accept a residual risk of `level`: "Governance reviewer or Leadership"."""
+    names = [str(a.label) for a in AUTHORITIES_FOR[Level(level)]]
+    if not names:
+        return _("nobody")
+    text = names[0]
+    for name in names[1:]:
+        # Translators: two roles, either of which may accept a risk.
+        text = _("%(first)s or %(second)s") % {"first": text, "second": name}
+    return text
+
+
+def authority_refusal_text(level: str) -> str:
+    """Why someone without the authority may not accept a residual risk of `level`. One
+    whole sentence per level (for translators), following AUTHORITIES_FOR: keep in step."""
+    if Level(level) == Level.HIGH:
+        return _("A high residual risk must be accepted by leadership.")
+    if Level(level) == Level.MEDIUM:
+        return _("A medium residual risk must be accepted by governance reviewer or leadership.")
+    return _("A low residual risk must be accepted by nobody.")
 
 
 def is_in_force(acceptance: RiskAcceptance, today: date) -> bool:
@@ -111,8 +130,10 @@ class StaleRisk(ChangeRefused):
 
     def __init__(self, current: Risk):
         super().__init__(
-            "Someone else changed this risk while you were editing it. Nothing was saved; "
-            "the current version is shown."
+            _(
+                "Someone else changed this risk while you were editing it. Nothing was saved; "
+                "the current version is shown."
+            )
         )
         self.current = current
 
@@ -297,9 +318,9 @@ def risk_accept(
     today = today or timezone.localdate()
     justification = (justification or "").strip()
     if not justification:
-        raise ChangeRefused("Say why this residual risk is acceptable.")
+        raise ChangeRefused(_("Say why this residual risk is acceptable."))
     if expires_on <= today:
-        raise ChangeRefused("The expiry date must be in the future.")
+        raise ChangeRefused(_("The expiry date must be in the future."))
     with transaction.atomic():
         current = (
             Risk.objects.select_for_update(of=("self",))
@@ -309,20 +330,17 @@ def risk_accept(
         if expected_version is not None and current.version != expected_version:
             raise StaleRisk(current)
         if current.status == Risk.Status.CLOSED:
-            raise ChangeRefused("This risk is closed; a closed risk needs no acceptance.")
+            raise ChangeRefused(_("This risk is closed; a closed risk needs no acceptance."))
         level = level_of(current.residual_score)
         if level == Level.LOW:
-            raise ChangeRefused("A low residual risk needs no acceptance.")
+            raise ChangeRefused(_("A low residual risk needs no acceptance."))
         authority = authority_of(actor, level)
         if authority is None:
-            raise NotEnoughAuthority(
-                f"A {level.label.lower()} residual risk must be accepted by "
-                f"{authority_needed_text(level).lower()}."
-            )
+            raise NotEnoughAuthority(authority_refusal_text(level))
         if phase_run is None:
             phase_run = current_phase_run(current.pilot, today)
         elif phase_run.pilot_id != current.pilot_id:
-            raise ChangeRefused("That phase belongs to another pilot.")
+            raise ChangeRefused(_("That phase belongs to another pilot."))
         acceptance = RiskAcceptance.objects.create(
             risk=current,
             phase_run=phase_run,

@@ -13,6 +13,7 @@ may not write gets 403.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from pilots.models import Deliverable, Pilot
 from pilots.roles import Role, is_administrator, is_programme_manager, reads_every_pilot, role_names
@@ -59,7 +60,7 @@ def get_pilot_for_edit(user, pk: int, queryset: QuerySet[Pilot] | None = None) -
     base = queryset if queryset is not None else Pilot.objects.select_related("playbook")
     pilot = get_pilot_for_user(user, pk, base)
     if not can_edit_pilot(user, pilot):
-        raise PermissionDenied("You can read this pilot but not change it.")
+        raise PermissionDenied(_("You can read this pilot but not change it."))
     return pilot
 
 
@@ -93,7 +94,7 @@ def get_deliverable_for_tick(user, deliverable_pk: int, pilot_pk: int | None = N
     if deliverable is None:
         raise Http404("No such deliverable")
     if not can_tick(user, deliverable, deliverable.pilot):
-        raise PermissionDenied("Only the owner or the programme manager can tick this.")
+        raise PermissionDenied(_("Only the owner or the programme manager can tick this."))
     return deliverable
 
 
@@ -113,5 +114,5 @@ def get_pilot_for_readings(user, pk: int, queryset: QuerySet[Pilot] | None = Non
     other readers."""
     pilot = get_pilot_for_user(user, pk, queryset)
     if not can_record_readings(user, pilot):
-        raise PermissionDenied("Only the pilot's team records its readings.")
+        raise PermissionDenied(_("Only the pilot's team records its readings."))
     return pilot

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy, ngettext
 
 from pilots.models import (
     CalendarFeed,
@@ -55,7 +56,10 @@ def evidence_download_link(evidence: Evidence) -> str:
     if not evidence.file:
         return "—"
     url = reverse("evidence-download", args=[evidence.deliverable.pilot_id, evidence.pk])
-    return format_html('<a href="{}">{}</a> ({} bytes)', url, evidence.file_name, evidence.size)
+    size = ngettext("(%(size)s byte)", "(%(size)s bytes)", evidence.size or 0) % {
+        "size": evidence.size
+    }
+    return format_html('<a href="{}">{}</a> {}', url, evidence.file_name, size)
 
 
 EVIDENCE_FILE_FIELDS = ["download", "content_type", "sha256"]
@@ -67,7 +71,7 @@ class EvidenceInline(admin.TabularInline):
     exclude = ["file", "file_name", "size"]
     readonly_fields = ["added_by", "added_at", *EVIDENCE_FILE_FIELDS]
 
-    @admin.display(description="file")
+    @admin.display(description=gettext_lazy("file"))
     def download(self, obj: Evidence) -> str:
         return evidence_download_link(obj)
 
@@ -106,7 +110,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     exclude = ["file", "file_name", "size"]
     readonly_fields = EVIDENCE_FILE_FIELDS
 
-    @admin.display(description="file")
+    @admin.display(description=gettext_lazy("file"))
     def download(self, obj: Evidence) -> str:
         return evidence_download_link(obj)
 

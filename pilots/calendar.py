@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pilots.gate_signers import ROLE_OF_SLOT, GateRow, signers_of
 from pilots.models import Deliverable, PhaseRun, Pilot
@@ -122,7 +123,7 @@ def render_feed(user) -> str:
         "VERSION:2.0",
         "PRODID:-//Ninety//Pilot deadlines//EN",
         "CALSCALE:GREGORIAN",
-        "X-WR-CALNAME:Ninety deadlines",
+        f"X-WR-CALNAME:{_escape(_('Ninety deadlines'))}",
     ]
 
     def event(uid: str, day, summary: str, description: str, url: str) -> None:
@@ -150,7 +151,7 @@ def render_feed(user) -> str:
         event(
             f"deliverable-{item.pk}",
             item.due_date,
-            f"Due: {item.title}",
+            _("Due: %(title)s") % {"title": item.title},
             f"{item.pilot.reference} {item.pilot.name}",
             f"{settings.SITE_URL}{reverse('pilot-detail', args=[item.pilot_id])}",
         )
@@ -158,8 +159,9 @@ def render_feed(user) -> str:
         event(
             f"gate-{run.pk}",
             run.planned_end,
-            f"Gate: {run.pilot.reference} {run.name}",
-            f"{run.pilot.name}: the {run.name} phase gate",
+            _("Gate: %(reference)s %(gate)s")
+            % {"reference": run.pilot.reference, "gate": run.name},
+            _("%(pilot)s: the %(phase)s phase gate") % {"pilot": run.pilot.name, "phase": run.name},
             f"{settings.SITE_URL}{reverse('pilot-detail', args=[run.pilot_id])}",
         )
     lines.append("END:VCALENDAR")

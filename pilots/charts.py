@@ -13,6 +13,9 @@ from datetime import date, timedelta
 
 from django.db.models import Count, DateField, Func, IntegerField, Value
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
+
+from pilots.templatetags.ninety import ldate
 
 WEEKS_BACK = 12
 WEEKS_AHEAD = 4
@@ -121,7 +124,8 @@ def line_chart(
         y_ticks=[(y(v), v) for v in _ticks(scale_max)],
         x_ticks=[(x(i), labels[i]) for i in range(0, len(labels), step)],
         today_x=x(today_index) if today_index is not None else None,
-        description=f"{title}. Latest values: {description}.",
+        description=_("%(title)s. Latest values: %(values)s.")
+        % {"title": title, "values": description},
     )
 
 
@@ -283,10 +287,10 @@ def pilot_trend(deliverables: Iterable, today: date, kickoff: date) -> Trend:
 def burn_up_chart(trend: Trend, title: str, **size) -> LineChart:
     return line_chart(
         title,
-        [f"{week:%-d %b}" for week in trend.weeks],
+        [ldate(week, "month_day") for week in trend.weeks],
         [
-            Series("Planned", trend.planned, PLANNED),
-            Series("Done", trend.done, DONE),
+            Series(_("Planned"), trend.planned, PLANNED),
+            Series(_("Done"), trend.done, DONE),
         ],
         today_index=trend.today_index,
         **size,
@@ -296,8 +300,8 @@ def burn_up_chart(trend: Trend, title: str, **size) -> LineChart:
 def overdue_chart(trend: Trend, title: str, **size) -> LineChart:
     return line_chart(
         title,
-        [f"{week:%-d %b}" for week in trend.weeks],
-        [Series("Overdue", trend.overdue, OVERDUE)],
+        [ldate(week, "month_day") for week in trend.weeks],
+        [Series(_("Overdue"), trend.overdue, OVERDUE)],
         today_index=trend.today_index,
         **size,
     )

@@ -2,7 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from pilots.access import can_create_pilot
 from pilots.notifications_models import Notification
-from pilots.roles import reads_every_pilot, role_names
+from pilots.roles import reads_every_pilot, role_label, role_names
 
 
 def roles(request) -> dict:
@@ -12,6 +12,8 @@ def roles(request) -> dict:
         return {}
     return {
         "user_roles": sorted(role_names(user)),
+        # The same roles in the reader's language, for display.
+        "user_role_labels": [role_label(name) for name in sorted(role_names(user))],
         "can_create_pilot": can_create_pilot(user),
         "sees_portfolio": reads_every_pilot(user),
         # Lazy: counted (one query) only when a page shows the bell.

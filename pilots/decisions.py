@@ -10,6 +10,8 @@ where it stopped instead of arriving already overdue.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pilots import intake
 from pilots.intake_models import Decision, DecisionKind
@@ -26,10 +28,12 @@ RULES = {
     DecisionKind.RESUME: ({Status.PAUSED}, Status.ACTIVE),
 }
 REFUSALS = {
-    DecisionKind.CONTINUE: "Only a running pilot can be kept going.",
-    DecisionKind.PAUSE: "Only a running pilot can be paused.",
-    DecisionKind.KILL: "A pilot in production or already stopped cannot be stopped here.",
-    DecisionKind.RESUME: "Only a paused pilot can be resumed.",
+    DecisionKind.CONTINUE: gettext_lazy("Only a running pilot can be kept going."),
+    DecisionKind.PAUSE: gettext_lazy("Only a running pilot can be paused."),
+    DecisionKind.KILL: gettext_lazy(
+        "A pilot in production or already stopped cannot be stopped here."
+    ),
+    DecisionKind.RESUME: gettext_lazy("Only a paused pilot can be resumed."),
 }
 
 
@@ -46,16 +50,16 @@ def pilot_decide(
     """
     rationale = rationale.strip()
     if not rationale:
-        raise ChangeRefused("Write down the reason for this decision; it stays on the record.")
+        raise ChangeRefused(_("Write down the reason for this decision; it stays on the record."))
     if kind not in RULES:
-        raise ChangeRefused("That is not a decision that can be taken here.")
+        raise ChangeRefused(_("That is not a decision that can be taken here."))
     if in_triage and kind == DecisionKind.RESUME:
-        raise ChangeRefused("A triage continues, pauses or stops a running pilot.")
+        raise ChangeRefused(_("A triage continues, pauses or stops a running pilot."))
     allowed, new_status = RULES[kind]
     with transaction.atomic():
         locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
         if locked.status not in allowed:
-            raise ChangeRefused(REFUSALS[kind])
+            raise ChangeRefused(str(REFUSALS[kind]))
         details: dict = {}
         if in_triage:
             answers = _triage_answers(locked)

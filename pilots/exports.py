@@ -4,6 +4,7 @@ import csv
 from collections.abc import Iterable
 
 from django.http import HttpResponse
+from django.utils.functional import Promise
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -40,7 +41,7 @@ def xlsx_response(
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title)
+    sheet = book.create_sheet(title=str(title))
     sheet.freeze_panes = "C2"
     bold = Font(bold=True)
     sheet.append([_header_cell(sheet, text, bold) for text in header])
@@ -55,7 +56,10 @@ def xlsx_response(
 
 def _xlsx_value(value):
     """Strings neutralised and stripped of the control characters a workbook cannot hold
-    (openpyxl refuses them); other values as they are."""
+    (openpyxl refuses them); other values as they are. A translatable text (a lazy string,
+    which openpyxl does not know) is written as the text it reads in the active language."""
+    if isinstance(value, Promise):
+        value = str(value)
     if not isinstance(value, str):
         return value
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -66,6 +70,6 @@ def _xlsx_value(value):
 def _header_cell(sheet, text: str, font):
     from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = WriteOnlyCell(sheet, value=str(text))
     cell.font = font
     return cell

@@ -5,10 +5,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from pilots import uploads
 from pilots.models import Deliverable, PhaseRun, Pilot
 from pilots.roles import Role
+from pilots.templatetags.ninety import ldate
 from playbook.models import Dimension, Playbook
 
 User = get_user_model()
@@ -36,10 +39,10 @@ def plan_date_error(value: date, kickoff: date) -> str | None:
     latest = years_from(kickoff, PLAN_WINDOW_YEARS)
     if earliest <= value <= latest:
         return None
-    return (
-        f"Choose a date within {PLAN_WINDOW_YEARS} years of the pilot's kickoff "
-        f"({kickoff:%-d %b %Y})."
-    )
+    return gettext("Choose a date within %(years)s years of the pilot's kickoff (%(kickoff)s).") % {
+        "years": PLAN_WINDOW_YEARS,
+        "kickoff": ldate(kickoff, "date"),
+    }
 
 
 class DateInput(forms.DateInput):
@@ -80,21 +83,27 @@ class PilotForm(forms.ModelForm):
     problem = forms.CharField(
         max_length=PROBLEM_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The business problem, in the words of the business.",
+        label=_("Problem"),
+        help_text=_("The business problem, in the words of the business."),
         error_messages={
-            "max_length": "Describe the problem in at most 5,000 characters "
-            "(this text has %(show_value)d); link to a longer write-up if there is one."
+            "max_length": _(
+                "Describe the problem in at most 5,000 characters "
+                "(this text has %(show_value)d); link to a longer write-up if there is one."
+            )
         },
     )
-    sponsor = PersonChoiceField(required=False)
+    sponsor = PersonChoiceField(required=False, label=_("Sponsor"))
     production_owner = PersonChoiceField(
-        required=False, help_text="Whose team will run it once live. Not the sponsor."
+        required=False,
+        label=_("Production owner"),
+        help_text=_("Whose team will run it once live. Not the sponsor."),
     )
     programme_manager = PersonChoiceField(
         queryset=programme_managers(),
-        help_text="A member of the programme office; they can edit the pilot.",
+        label=_("Programme manager"),
+        help_text=_("A member of the programme office; they can edit the pilot."),
     )
-    playbook = forms.ModelChoiceField(queryset=Playbook.objects.published())
+    playbook = forms.ModelChoiceField(queryset=Playbook.objects.published(), label=_("Playbook"))
     # The version the editor saw (edits only), so a concurrent change is not overwritten.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -111,6 +120,11 @@ class PilotForm(forms.ModelForm):
             "playbook",
         ]
         widgets = {"kickoff_date": DateInput()}
+        labels = {
+            "name": _("Name"),
+            "business_unit": _("Business unit"),
+            "kickoff_date": _("Kickoff date"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,10 +136,10 @@ class PilotForm(forms.ModelForm):
             self.initial["playbook"] = Playbook.default()
         if self.instance.pk and self.instance.is_launched:
             self.fields["playbook"].disabled = True
-            self.fields["playbook"].help_text = "Fixed once the pilot is launched."
-            self.fields[
-                "kickoff_date"
-            ].help_text = "Moving day 1 re-plans every open date; finished work keeps its dates."
+            self.fields["playbook"].help_text = gettext("Fixed once the pilot is launched.")
+            self.fields["kickoff_date"].help_text = gettext(
+                "Moving day 1 re-plans every open date; finished work keeps its dates."
+            )
 
     def clean_kickoff_date(self) -> date:
         kickoff = self.cleaned_data["kickoff_date"]
@@ -136,8 +150,15 @@ class PilotForm(forms.ModelForm):
         latest = years_from(today, KICKOFF_WINDOW_YEARS)
         if not earliest <= kickoff <= latest:
             raise forms.ValidationError(
-                f"Choose a kickoff date within {KICKOFF_WINDOW_YEARS} years of today, "
-                f"between {earliest:%-d %b %Y} and {latest:%-d %b %Y}."
+                gettext(
+                    "Choose a kickoff date within %(years)s years of today, "
+                    "between %(earliest)s and %(latest)s."
+                )
+                % {
+                    "years": KICKOFF_WINDOW_YEARS,
+                    "earliest": ldate(earliest, "date"),
+                    "latest": ldate(latest, "date"),
+                }
             )
         return kickoff
 
@@ -145,7 +166,9 @@ class PilotForm(forms.ModelForm):
         cleaned = super().clean()
         if self.has_error("version"):
             # The field is hidden, so say what to do in words the user can act on.
-            self.add_error(None, "This page is out of date. Reload it and make your change again.")
+            self.add_error(
+                None, gettext("This page is out of date. Reload it and make your change again.")
+            )
         return cleaned
 
 
@@ -157,12 +180,12 @@ class VersionedForm(forms.Form):
 
 class TickForm(VersionedForm):
     evidence_url = forms.URLField(
-        label="Evidence link", required=False, max_length=500, assume_scheme="https"
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
     )
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note")
     )
-    evidence_file = forms.FileField(label="Evidence file", required=False)
+    evidence_file = forms.FileField(label=_("Evidence file"), required=False)
 
     def clean_evidence_file(self) -> uploads.CheckedUpload | None:
         upload = self.cleaned_data.get("evidence_file")
@@ -172,10 +195,10 @@ class TickForm(VersionedForm):
 
 
 class DeliverableForm(VersionedForm):
-    title = forms.CharField(max_length=200)
-    owner = PersonChoiceField(required=False)
-    start_date = forms.DateField(widget=DateInput())
-    due_date = forms.DateField(widget=DateInput())
+    title = forms.CharField(max_length=200, label=_("Title"))
+    owner = PersonChoiceField(required=False, label=_("Owner"))
+    start_date = forms.DateField(widget=DateInput(), label=_("Start date"))
+    due_date = forms.DateField(widget=DateInput(), label=_("Due date"))
 
     def __init__(self, *args, kickoff: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,7 +208,7 @@ class DeliverableForm(VersionedForm):
         cleaned = super().clean()
         start, due = cleaned.get("start_date"), cleaned.get("due_date")
         if start and due and start > due:
-            self.add_error("due_date", "The due date must be on or after the start date.")
+            self.add_error("due_date", gettext("The due date must be on or after the start date."))
         if self.kickoff:
             # Only dates the user changed: work done before a kickoff move keeps its dates.
             for name in ("start_date", "due_date"):
@@ -201,31 +224,38 @@ class WaiveForm(VersionedForm):
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why this is not needed for this pilot. Gate signers will read it.",
+        label=_("Reason"),
+        help_text=_("Why this is not needed for this pilot. Gate signers will read it."),
     )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Say why this deliverable is waived.")
+            raise forms.ValidationError(gettext("Say why this deliverable is waived."))
         return reason
 
 
 class BulkAssignForm(forms.Form):
     deliverables = forms.ModelMultipleChoiceField(
         queryset=Deliverable.objects.none(),
+        label=_("Deliverables"),
         error_messages={
-            "required": "Select at least one deliverable.",
-            "invalid_choice": "Some of the selected deliverables are not part of this pilot. "
-            "Nothing was assigned.",
+            "required": _("Select at least one deliverable."),
+            "invalid_choice": _(
+                "Some of the selected deliverables are not part of this pilot. "
+                "Nothing was assigned."
+            ),
         },
     )
     owner = PersonChoiceField(
+        label=_("Owner"),
         error_messages={
-            "required": "Choose the person to assign the deliverables to.",
-            "invalid_choice": "That person is not among the people who can own work here. "
-            "Choose someone from the list.",
-        }
+            "required": _("Choose the person to assign the deliverables to."),
+            "invalid_choice": _(
+                "That person is not among the people who can own work here. "
+                "Choose someone from the list."
+            ),
+        },
     )
 
     def __init__(self, *args, pilot: Pilot, **kwargs):
@@ -234,15 +264,20 @@ class BulkAssignForm(forms.Form):
 
 
 class CustomDeliverableForm(forms.Form):
-    phase_run = forms.ModelChoiceField(queryset=PhaseRun.objects.none(), label="Phase")
-    title = forms.CharField(max_length=200)
+    phase_run = forms.ModelChoiceField(queryset=PhaseRun.objects.none(), label=_("Phase"))
+    title = forms.CharField(max_length=200, label=_("Title"))
     guidance = forms.CharField(
-        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Guidance"),
     )
-    dimension = forms.ChoiceField(choices=Dimension.choices)
-    due_date = forms.DateField(widget=DateInput())
-    owner = PersonChoiceField(required=False)
-    mandatory = forms.BooleanField(required=False, help_text="Must be done before the phase gate.")
+    dimension = forms.ChoiceField(choices=Dimension.choices, label=_("Dimension"))
+    due_date = forms.DateField(widget=DateInput(), label=_("Due date"))
+    owner = PersonChoiceField(required=False, label=_("Owner"))
+    mandatory = forms.BooleanField(
+        required=False, label=_("Mandatory"), help_text=_("Must be done before the phase gate.")
+    )
 
     def __init__(self, *args, pilot: Pilot, **kwargs):
         super().__init__(*args, **kwargs)
@@ -253,29 +288,50 @@ class CustomDeliverableForm(forms.Form):
     def clean_due_date(self):
         due = self.cleaned_data["due_date"]
         if due < self.pilot.kickoff_date:
-            raise forms.ValidationError("The due date cannot be before the pilot's kickoff.")
+            raise forms.ValidationError(
+                gettext("The due date cannot be before the pilot's kickoff.")
+            )
         error = plan_date_error(due, self.pilot.kickoff_date)
         if error:
             raise forms.ValidationError(error)
         return due
 
 
+# What a screen reader calls the pilot list's filters (they have no visible label).
+FILTER_ARIA_LABELS = {
+    "status": pgettext_lazy("screen-reader name of the pilot list's status filter", "status"),
+    "phase": pgettext_lazy("screen-reader name of the pilot list's phase filter", "phase"),
+    "business_unit": pgettext_lazy(
+        "screen-reader name of the pilot list's business unit filter", "business_unit"
+    ),
+}
+
+
 class PilotFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Pilot.Status.choices])
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    status = forms.ChoiceField(
+        required=False, choices=[("", _("Any status")), *Pilot.Status.choices]
+    )
     phase = forms.TypedChoiceField(
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "Any phase"), (1, "Foundation"), (2, "Integration"), (3, "Scale")],
+        choices=[
+            ("", _("Any phase")),
+            (1, _("Foundation")),
+            (2, _("Integration")),
+            (3, _("Scale")),
+        ],
     )
-    business_unit = forms.ChoiceField(required=False, choices=[("", "Any business unit")])
+    business_unit = forms.ChoiceField(required=False, choices=[("", _("Any business unit"))])
 
     def __init__(self, *args, business_units: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["business_unit"].choices = [
-            ("", "Any business unit"),
+            ("", gettext("Any business unit")),
             *[(bu, bu) for bu in business_units],
         ]
         for name in ("status", "phase", "business_unit"):
-            self.fields[name].widget.attrs["aria-label"] = self.fields[name].label or name
+            self.fields[name].widget.attrs["aria-label"] = (
+                self.fields[name].label or FILTER_ARIA_LABELS[name]
+            )

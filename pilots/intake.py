@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from pilots.intake_models import Decision, DecisionKind, Intake, RolloutStep
 from pilots.signals import announce
@@ -20,11 +22,11 @@ from pilots.value_models import CostLine
 
 
 class Question(models.TextChoices):
-    PRODUCTION_OWNER = "production_owner", "Production owner named"
-    SUCCESS_METRIC = "success_metric", "Success metric defined"
-    GOVERNANCE = "governance", "Governance engaged"
-    COSTED = "costed", "Running cost for 12 months"
-    WORKFORCE = "workforce", "Workforce change planned"
+    PRODUCTION_OWNER = "production_owner", gettext_lazy("Production owner named")
+    SUCCESS_METRIC = "success_metric", gettext_lazy("Success metric defined")
+    GOVERNANCE = "governance", gettext_lazy("Governance engaged")
+    COSTED = "costed", gettext_lazy("Running cost for 12 months")
+    WORKFORCE = "workforce", gettext_lazy("Workforce change planned")
 
 
 # Words that give away a model metric where a business outcome belongs.
@@ -109,67 +111,99 @@ def readiness(pilot, intake: Intake | None = None, costs: CostFacts | None = Non
             _metric_answer(pilot),
             _governance_answer(intake),
             _cost_answer(intake, costs),
-            Answer(Question.WORKFORCE, () if intake.workforce_plan.strip() else ("the plan",)),
+            Answer(
+                Question.WORKFORCE,
+                ()
+                if intake.workforce_plan.strip()
+                else (pgettext("missing part of an intake answer", "the plan"),),
+            ),
         )
     )
 
 
 def _owner_answer(pilot) -> Answer:
     if pilot.production_owner_id is None:
-        return Answer(Question.PRODUCTION_OWNER, ("a named person",))
+        return Answer(
+            Question.PRODUCTION_OWNER,
+            (pgettext("missing part of an intake answer", "a named person"),),
+        )
     if pilot.production_owner_id == pilot.sponsor_id:
         return Answer(
             Question.PRODUCTION_OWNER,
             warnings=(
-                "The production owner is also the sponsor. Name the person whose team will "
-                "run the system once it is live; the sponsor pays for it.",
+                _(
+                    "The production owner is also the sponsor. Name the person whose team "
+                    "will run the system once it is live; the sponsor pays for it."
+                ),
             ),
         )
     return Answer(Question.PRODUCTION_OWNER)
 
 
 def _metric_answer(pilot) -> Answer:
-    parts = {
-        "a name": pilot.success_metric.strip(),
-        "a unit": pilot.success_unit.strip(),
-        "a baseline": pilot.success_baseline is not None,
-        "a target": pilot.success_target is not None,
-        "a target date": pilot.success_target_date is not None,
-    }
+    parts = (
+        (pgettext("missing part of an intake answer", "a name"), pilot.success_metric.strip()),
+        (pgettext("missing part of an intake answer", "a unit"), pilot.success_unit.strip()),
+        (
+            pgettext("missing part of an intake answer", "a baseline"),
+            pilot.success_baseline is not None,
+        ),
+        (
+            pgettext("missing part of an intake answer", "a target"),
+            pilot.success_target is not None,
+        ),
+        (
+            pgettext("missing part of an intake answer", "a target date"),
+            pilot.success_target_date is not None,
+        ),
+    )
     warnings = []
     if MODEL_METRIC.search(pilot.success_metric):
         warnings.append(
-            "The success metric reads like a model score. Measure a business outcome "
-            "instead, such as time saved, cost avoided or errors caught."
+            _(
+                "The success metric reads like a model score. Measure a business outcome "
+                "instead, such as time saved, cost avoided or errors caught."
+            )
         )
     if pilot.success_baseline is not None and pilot.success_baseline == pilot.success_target:
-        warnings.append("The baseline and the target are the same: nothing would change.")
+        warnings.append(_("The baseline and the target are the same: nothing would change."))
     return Answer(
         Question.SUCCESS_METRIC,
-        tuple(name for name, given in parts.items() if not given),
+        tuple(name for name, given in parts if not given),
         tuple(warnings),
     )
 
 
 def _governance_answer(intake: Intake) -> Answer:
-    parts = {
-        "when": intake.governance_engaged_on is not None,
-        "with whom": intake.governance_engaged_with.strip(),
-        "their early read": intake.governance_early_read.strip(),
-    }
-    return Answer(Question.GOVERNANCE, tuple(name for name, given in parts.items() if not given))
+    parts = (
+        (
+            pgettext("missing part of an intake answer", "when"),
+            intake.governance_engaged_on is not None,
+        ),
+        (
+            pgettext("missing part of an intake answer", "with whom"),
+            intake.governance_engaged_with.strip(),
+        ),
+        (
+            pgettext("missing part of an intake answer", "their early read"),
+            intake.governance_early_read.strip(),
+        ),
+    )
+    return Answer(Question.GOVERNANCE, tuple(name for name, given in parts if not given))
 
 
 def _cost_answer(intake: Intake, costs: CostFacts) -> Answer:
     missing, warnings = [], []
     if not costs.lines:
-        missing.append("cost lines")
+        missing.append(pgettext("missing part of an intake answer", "cost lines"))
     if intake.expected_yearly_benefit is None:
-        missing.append("the expected yearly benefit")
+        missing.append(pgettext("missing part of an intake answer", "the expected yearly benefit"))
     elif costs.lines and costs.total > intake.expected_yearly_benefit:
         warnings.append(
-            "A year of running it costs more than the benefit expected in that year. "
-            "If that holds, the business case does not."
+            _(
+                "A year of running it costs more than the benefit expected in that year. "
+                "If that holds, the business case does not."
+            )
         )
     return Answer(Question.COSTED, tuple(missing), tuple(warnings))
 
@@ -198,7 +232,7 @@ def override_summary(pilot) -> dict | None:
         "at": pilot.override_at,
         "by": f"{pilot.override_by_first or ''} {pilot.override_by_last or ''}".strip()
         or pilot.override_by_username
-        or "the system",
+        or _("the system"),
         "missing": details.get("missing", []) if isinstance(details, dict) else [],
     }
 
@@ -207,10 +241,10 @@ def override_summary(pilot) -> dict | None:
 
 
 class TriageQuestion(models.TextChoices):
-    OWNER = "owner", "Production owner"
-    OUTCOME = "outcome", "Measurable outcome, by when"
-    COST = "cost", "12-month running cost"
-    WORKFORCE = "workforce", "Workforce capability"
+    OWNER = "owner", gettext_lazy("Production owner")
+    OUTCOME = "outcome", gettext_lazy("Measurable outcome, by when")
+    COST = "cost", gettext_lazy("12-month running cost")
+    WORKFORCE = "workforce", gettext_lazy("Workforce capability")
 
 
 def for_triage(pilots: models.QuerySet) -> models.QuerySet:
@@ -292,11 +326,12 @@ def record_decision(
     return decision
 
 
-# Default steps: (label, from %, to %, day after the start of the Scale phase).
+# Default steps: (label, from %, to %, day after the start of the Scale phase). The labels
+# are written in the language of whoever launches the pilot; they can be renamed after.
 DEFAULT_ROLLOUT = (
-    ("Canary", 10, 15, 2),
-    ("Half of the users", 50, 50, 6),
-    ("Everyone", 100, 100, 9),
+    (gettext_lazy("Canary"), 10, 15, 2),
+    (gettext_lazy("Half of the users"), 50, 50, 6),
+    (gettext_lazy("Everyone"), 100, 100, 9),
 )
 
 
@@ -307,7 +342,7 @@ def default_rollout_steps(pilot, scale_phase) -> list[RolloutStep]:
         RolloutStep(
             pilot=pilot,
             order=order,
-            label=label,
+            label=str(label),
             percent_from=low,
             percent_to=high,
             planned_on=pilot.date_of_day(min(scale_phase.start_day + offset, scale_phase.end_day)),

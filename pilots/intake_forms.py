@@ -10,9 +10,14 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from pilots.forms import DateInput, PersonChoiceField, VersionedForm, years_from
 from pilots.intake_models import DecisionKind, ReviewCadence, RolloutDecision
+from pilots.templatetags.ninety import ldate
 from pilots.value_models import CostCategory
 
 DATE_WINDOW_YEARS = 10
@@ -26,9 +31,22 @@ def _within_window(value: date | None) -> date | None:
     earliest, latest = years_from(today, -DATE_WINDOW_YEARS), years_from(today, DATE_WINDOW_YEARS)
     if not earliest <= value <= latest:
         raise forms.ValidationError(
-            f"Choose a date between {earliest:%-d %b %Y} and {latest:%-d %b %Y}."
+            gettext("Choose a date between %(earliest)s and %(latest)s.")
+            % {"earliest": ldate(earliest, "date"), "latest": ldate(latest, "date")}
         )
     return value
+
+
+def _max_length_message(max_length: int) -> str:
+    """The too-long error in the reader's language, the limit written as they write numbers
+    ("4,000", "4.000"); Django's validator fills in %(show_value)d when it is shown."""
+    return gettext("Keep this to %(limit)s characters (it has %(show_value)s).") % {
+        "limit": number_format(max_length, force_grouping=True),
+        "show_value": "%(show_value)d",
+    }
+
+
+_max_length_message_lazy = lazy(_max_length_message, str)
 
 
 def _text(max_length: int = LONG_TEXT, rows: int = 3, **kwargs) -> forms.CharField:
@@ -36,9 +54,7 @@ def _text(max_length: int = LONG_TEXT, rows: int = 3, **kwargs) -> forms.CharFie
         required=False,
         max_length=max_length,
         widget=forms.Textarea(attrs={"rows": rows}),
-        error_messages={
-            "max_length": f"Keep this to {max_length:,} characters (it has %(show_value)d)."
-        },
+        error_messages={"max_length": _max_length_message_lazy(max_length)},
         **kwargs,
     )
 
@@ -49,7 +65,7 @@ def _amount(**kwargs) -> forms.DecimalField:
     return forms.DecimalField(
         required=False,
         decimal_places=2,
-        error_messages={"min_value": "This cannot be negative."},
+        error_messages={"min_value": _("This cannot be negative.")},
         **kwargs,
     )
 
@@ -57,51 +73,57 @@ def _amount(**kwargs) -> forms.DecimalField:
 class IntakeForm(VersionedForm):
     production_owner = PersonChoiceField(
         required=False,
-        help_text="The person whose team will run it once live, and who may veto scope. "
-        "Not the sponsor.",
+        label=_("Production owner"),
+        help_text=_(
+            "The person whose team will run it once live, and who may veto scope. Not the sponsor."
+        ),
     )
     success_metric = forms.CharField(
         required=False,
         max_length=160,
-        label="Success metric",
-        help_text="A business outcome, such as minutes to handle a claim. A model score "
-        "such as test-set accuracy is not one.",
+        label=_("Success metric"),
+        help_text=_(
+            "A business outcome, such as minutes to handle a claim. A model score "
+            "such as test-set accuracy is not one."
+        ),
     )
-    success_unit = forms.CharField(required=False, max_length=24, label="Unit")
+    success_unit = forms.CharField(required=False, max_length=24, label=_("Unit"))
     success_baseline = forms.DecimalField(
-        required=False, max_digits=14, decimal_places=2, label="Baseline"
+        required=False, max_digits=14, decimal_places=2, label=_("Baseline")
     )
     success_target = forms.DecimalField(
-        required=False, max_digits=14, decimal_places=2, label="Target"
+        required=False, max_digits=14, decimal_places=2, label=_("Target")
     )
-    success_target_date = forms.DateField(required=False, widget=DateInput(), label="Target date")
+    success_target_date = forms.DateField(
+        required=False, widget=DateInput(), label=_("Target date")
+    )
     governance_engaged_on = forms.DateField(
-        required=False, widget=DateInput(), label="Governance consulted on"
+        required=False, widget=DateInput(), label=_("Governance consulted on")
     )
     governance_engaged_with = forms.CharField(
         required=False,
         max_length=300,
-        label="Consulted",
-        help_text="Risk, privacy, legal, security: who was asked.",
+        label=_("Consulted"),
+        help_text=_("Risk, privacy, legal, security: who was asked."),
     )
     governance_early_read = _text(
-        label="Their early read", help_text="What would stop this reaching production?"
+        label=_("Their early read"), help_text=_("What would stop this reaching production?")
     )
     expected_yearly_benefit = _amount(
-        label="Expected yearly benefit (€)",
-        help_text="What a year at the target is worth, in money.",
+        label=_("Expected yearly benefit (€)"),
+        help_text=_("What a year at the target is worth, in money."),
     )
     workforce_plan = _text(
-        label="Workforce change plan",
-        help_text="Who must learn what, by when, and how, for the system to be used.",
+        label=_("Workforce change plan"),
+        help_text=_("Who must learn what, by when, and how, for the system to be used."),
     )
-    expected_scale = _text(2000, 2, label="Scale it must handle")
-    integrations = _text(2000, 2, label="Integrations needed")
+    expected_scale = _text(2000, 2, label=_("Scale it must handle"))
+    integrations = _text(2000, 2, label=_("Integrations needed"))
     acceptable_error_rate = forms.CharField(
-        required=False, max_length=300, label="Acceptable error rate"
+        required=False, max_length=300, label=_("Acceptable error rate")
     )
     known_shortcuts = _text(
-        label="Shortcuts taken", help_text="And what fixing them later will cost."
+        label=_("Shortcuts taken"), help_text=_("And what fixing them later will cost.")
     )
 
     def clean_success_target_date(self):
@@ -113,23 +135,25 @@ class IntakeForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
         if self.has_error("version"):
-            self.add_error(None, "This page is out of date. Reload it and make your change again.")
+            self.add_error(
+                None, gettext("This page is out of date. Reload it and make your change again.")
+            )
         return cleaned
 
 
 class CostLineForm(forms.Form):
-    category = forms.ChoiceField(choices=CostCategory.choices)
-    description = forms.CharField(required=False, max_length=200)
-    annual_cost = _amount(label="Amount a year (€)")
+    category = forms.ChoiceField(choices=CostCategory.choices, label=_("Category"))
+    description = forms.CharField(required=False, max_length=200, label=_("Description"))
+    annual_cost = _amount(label=_("Amount a year (€)"))
     fte = forms.DecimalField(
         required=False,
         max_digits=6,
         decimal_places=2,
         min_value=Decimal(0),
-        label="FTE",
-        error_messages={"min_value": "This cannot be negative."},
+        label=_("FTE"),
+        error_messages={"min_value": _("This cannot be negative.")},
     )
-    fte_annual_rate = _amount(label="Cost of one FTE (€)", max_digits=12)
+    fte_annual_rate = _amount(label=_("Cost of one FTE (€)"), max_digits=12)
 
     # The inputs sit inside the intake form's table but belong to this form (HTML's
     # `form` attribute): forms cannot nest.
@@ -148,11 +172,15 @@ class CostLineForm(forms.Form):
             return cleaned
         by_fte = fte is not None or rate is not None
         if by_fte and (fte is None or rate is None):
-            raise forms.ValidationError("For people, give both the FTEs and the yearly rate.")
+            raise forms.ValidationError(
+                gettext("For people, give both the FTEs and the yearly rate.")
+            )
         if by_fte and amount is not None:
-            raise forms.ValidationError("Give an amount or FTEs with a rate, not both.")
+            raise forms.ValidationError(gettext("Give an amount or FTEs with a rate, not both."))
         if not by_fte and amount is None:
-            raise forms.ValidationError("Give the yearly amount, or FTEs with a yearly rate.")
+            raise forms.ValidationError(
+                gettext("Give the yearly amount, or FTEs with a yearly rate.")
+            )
         return cleaned
 
 
@@ -161,7 +189,7 @@ class LaunchForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason to launch before every intake decision is answered",
+        label=_("Reason to launch before every intake decision is answered"),
     )
 
 
@@ -170,54 +198,55 @@ class DecisionForm(forms.Form):
 
     kind = forms.ChoiceField(
         choices=[
-            (DecisionKind.PAUSE, "Pause"),
-            (DecisionKind.KILL, "Stop"),
-            (DecisionKind.RESUME, "Resume"),
-        ]
+            (DecisionKind.PAUSE, _("Pause")),
+            (DecisionKind.KILL, _("Stop")),
+            (DecisionKind.RESUME, _("Resume")),
+        ],
+        label=_("Kind"),
     )
     rationale = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason",
-        error_messages={"required": "Write down the reason for this decision."},
+        label=_("Reason"),
+        error_messages={"required": _("Write down the reason for this decision.")},
     )
 
     def clean_rationale(self) -> str:
         text = self.cleaned_data["rationale"].strip()
         if not text:
-            raise forms.ValidationError("Write down the reason for this decision.")
+            raise forms.ValidationError(gettext("Write down the reason for this decision."))
         return text
 
 
 class TriageForm(DecisionForm):
     kind = forms.ChoiceField(
         choices=[
-            (DecisionKind.CONTINUE, "Continue"),
-            (DecisionKind.PAUSE, "Pause"),
-            (DecisionKind.KILL, "Stop"),
+            (DecisionKind.CONTINUE, _("Continue")),
+            (DecisionKind.PAUSE, _("Pause")),
+            (DecisionKind.KILL, _("Stop")),
         ],
         widget=forms.RadioSelect,
-        label="Decision",
+        label=_("Decision"),
     )
 
 
 class KpiReadingForm(forms.Form):
-    taken_on = forms.DateField(widget=DateInput(), label="Date")
-    value = forms.DecimalField(max_digits=14, decimal_places=2)
-    note = forms.CharField(required=False, max_length=500)
+    taken_on = forms.DateField(widget=DateInput(), label=_("Date"))
+    value = forms.DecimalField(max_digits=14, decimal_places=2, label=_("Value"))
+    note = forms.CharField(required=False, max_length=500, label=_("Note"))
 
     def clean_taken_on(self):
         taken_on = _within_window(self.cleaned_data["taken_on"])
         if taken_on > timezone.localdate():
-            raise forms.ValidationError("A reading cannot be dated in the future.")
+            raise forms.ValidationError(gettext("A reading cannot be dated in the future."))
         return taken_on
 
 
 class RolloutStepForm(forms.Form):
-    label = forms.CharField(max_length=80)
-    percent_from = forms.IntegerField(min_value=1, max_value=100, label="From %")
-    percent_to = forms.IntegerField(min_value=1, max_value=100, label="To %")
-    planned_on = forms.DateField(widget=DateInput(), label="Planned")
+    label = forms.CharField(max_length=80, label=_("Label"))
+    percent_from = forms.IntegerField(min_value=1, max_value=100, label=_("From %"))
+    percent_to = forms.IntegerField(min_value=1, max_value=100, label=_("To %"))
+    planned_on = forms.DateField(widget=DateInput(), label=_("Planned"))
 
     def clean_planned_on(self):
         return _within_window(self.cleaned_data["planned_on"])
@@ -226,52 +255,60 @@ class RolloutStepForm(forms.Form):
         cleaned = super().clean()
         low, high = cleaned.get("percent_from"), cleaned.get("percent_to")
         if low is not None and high is not None and low > high:
-            self.add_error("percent_to", "The share cannot end below where it starts.")
+            self.add_error("percent_to", gettext("The share cannot end below where it starts."))
         return cleaned
 
 
 class RolloutDecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[(RolloutDecision.GO, "Go"), (RolloutDecision.NO_GO, "No-go")],
+        choices=[(RolloutDecision.GO, _("Go")), (RolloutDecision.NO_GO, _("No-go"))],
         widget=forms.RadioSelect,
+        label=_("Decision"),
     )
     checks = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Checks made",
-        help_text="Performance held? Errors within the agreed rate? Users' feedback?",
+        label=_("Checks made"),
+        help_text=_("Performance held? Errors within the agreed rate? Users' feedback?"),
     )
     actual_on = forms.DateField(
-        required=False, widget=DateInput(), label="Went ahead on", help_text="Today if empty."
+        required=False,
+        widget=DateInput(),
+        label=_("Went ahead on"),
+        help_text=_("Today if empty."),
     )
 
     def clean_actual_on(self):
         actual = _within_window(self.cleaned_data["actual_on"])
         if actual and actual > timezone.localdate():
-            raise forms.ValidationError("A step cannot have gone ahead on a date still to come.")
+            raise forms.ValidationError(
+                gettext("A step cannot have gone ahead on a date still to come.")
+            )
         return actual
 
 
 class GoLiveForm(forms.Form):
     operating_owner = PersonChoiceField(
-        help_text="Whose job it is to keep it running and improving."
+        label=_("Operating owner"),
+        help_text=_("Whose job it is to keep it running and improving."),
     )
-    runbook_url = forms.URLField(max_length=500, assume_scheme="https", label="Runbook link")
+    runbook_url = forms.URLField(max_length=500, assume_scheme="https", label=_("Runbook link"))
     support_model = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Who monitors it daily, who handles incidents, how model updates happen.",
+        label=_("Support model"),
+        help_text=_("Who monitors it daily, who handles incidents, how model updates happen."),
     )
     on_call_contact = forms.CharField(
-        max_length=200, label="On-call contact", help_text="Who is called at night."
+        max_length=200, label=_("On-call contact"), help_text=_("Who is called at night.")
     )
     review_cadence = forms.ChoiceField(
-        choices=ReviewCadence.choices, initial=ReviewCadence.QUARTERLY
+        choices=ReviewCadence.choices, initial=ReviewCadence.QUARTERLY, label=_("Review cadence")
     )
     rationale = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Why it is ready",
+        label=_("Why it is ready"),
     )
 
 
@@ -279,7 +316,8 @@ class ReviewForm(forms.Form):
     notes = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="What the review found",
-        help_text="Performance against the success metric, running cost, incidents, "
-        "what changes next.",
+        label=_("What the review found"),
+        help_text=_(
+            "Performance against the success metric, running cost, incidents, what changes next."
+        ),
     )

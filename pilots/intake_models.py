@@ -9,6 +9,8 @@ pilots.value_models; `pilots.intake.readiness` reads them together.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 
 class Intake(models.Model):
@@ -50,13 +52,13 @@ class Intake(models.Model):
 
 
 class DecisionKind(models.TextChoices):
-    START = "start", "Started"
-    OVERRIDE = "override", "Started without every intake decision"
-    CONTINUE = "continue", "Continue"
-    PAUSE = "pause", "Paused"
-    KILL = "kill", "Stopped"
-    RESUME = "resume", "Resumed"
-    GO_LIVE = "go_live", "Went live"
+    START = "start", _("Started")
+    OVERRIDE = "override", _("Started without every intake decision")
+    CONTINUE = "continue", _("Continue")
+    PAUSE = "pause", _("Paused")
+    KILL = "kill", _("Stopped")
+    RESUME = "resume", _("Resumed")
+    GO_LIVE = "go_live", _("Went live")
 
 
 # The decisions a triage may record.
@@ -111,13 +113,16 @@ class Decision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.decided_at:%Y-%m-%d})"
+        # The audit trail records this text (object_repr): it stays in the source language.
+        with translation.override(None):
+            kind = str(self.get_kind_display())
+        return f"{kind} ({self.decided_at:%Y-%m-%d})"
 
 
 class RolloutDecision(models.TextChoices):
-    PENDING = "pending", "Not decided"
-    GO = "go", "Go"
-    NO_GO = "no_go", "No-go"
+    PENDING = "pending", _("Not decided")
+    GO = "go", _("Go")
+    NO_GO = "no_go", _("No-go")
 
 
 class RolloutStep(models.Model):
@@ -136,7 +141,7 @@ class RolloutStep(models.Model):
     decision = models.CharField(
         max_length=8, choices=RolloutDecision.choices, default=RolloutDecision.PENDING
     )
-    checks = models.TextField(blank=True, help_text="What was checked before deciding.")
+    checks = models.TextField(blank=True, help_text=_("What was checked before deciding."))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -182,10 +187,10 @@ class RolloutStep(models.Model):
 
 
 class ReviewCadence(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    HALF_YEARLY = "half_yearly", "Every six months"
-    YEARLY = "yearly", "Yearly"
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    HALF_YEARLY = "half_yearly", _("Every six months")
+    YEARLY = "yearly", _("Yearly")
 
 
 CADENCE_MONTHS = {

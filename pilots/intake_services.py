@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from pilots.intake_models import Intake
 from pilots.models import Pilot
@@ -103,9 +104,11 @@ def cost_line_add(
     """Add a line of the 12-month running cost: an amount, or FTE × a yearly rate."""
     by_fte = fte is not None and fte_annual_rate is not None
     if not by_fte and annual_cost is None:
-        raise ChangeRefused("Give the yearly amount, or the FTEs and the yearly rate of one FTE.")
+        raise ChangeRefused(
+            _("Give the yearly amount, or the FTEs and the yearly rate of one FTE.")
+        )
     if any(v is not None and v < 0 for v in (annual_cost, fte, fte_annual_rate)):
-        raise ChangeRefused("Costs and FTEs cannot be negative.")
+        raise ChangeRefused(_("Costs and FTEs cannot be negative."))
     line = CostLine(pilot=pilot, category=category, description=description)
     if by_fte:
         line.fte, line.fte_annual_rate = fte, fte_annual_rate
@@ -132,7 +135,7 @@ def cost_line_remove(*, pilot: Pilot, line_pk: int, actor=None) -> None:
     with transaction.atomic():
         line = CostLine.objects.select_for_update().filter(pilot=pilot, pk=line_pk).first()
         if line is None:
-            raise ChangeRefused("That cost line was already removed.")
+            raise ChangeRefused(_("That cost line was already removed."))
         facts = {
             "category": line.category,
             "description": line.description,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext_lazy as _
 
 from playbook.models import DeliverableKind, DeliverableTemplate, Dimension, Phase, Playbook
 
@@ -69,16 +70,16 @@ def _count(queryset: models.QuerySet) -> Subquery:
 
 class Pilot(models.Model):
     class Status(models.TextChoices):
-        INTAKE = "intake", "Intake"
-        ACTIVE = "active", "Active"
-        IN_PRODUCTION = "in_production", "In production"
-        PAUSED = "paused", "Paused"
-        KILLED = "killed", "Stopped"
+        INTAKE = "intake", _("Intake")
+        ACTIVE = "active", _("Active")
+        IN_PRODUCTION = "in_production", _("In production")
+        PAUSED = "paused", _("Paused")
+        KILLED = "killed", _("Stopped")
 
     reference = models.CharField(max_length=12, unique=True, editable=False)
     name = models.CharField(max_length=120)
     business_unit = models.CharField(max_length=80)
-    problem = models.TextField(help_text="The business problem, in the words of the business.")
+    problem = models.TextField(help_text=_("The business problem, in the words of the business."))
     sponsor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -92,18 +93,19 @@ class Pilot(models.Model):
         related_name="owned_pilots",
         null=True,
         blank=True,
-        help_text="Whose team will run it once live. Not the sponsor.",
+        help_text=_("Whose team will run it once live. Not the sponsor."),
     )
     programme_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_pilots"
     )
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="pilots")
-    kickoff_date = models.DateField(help_text="Day 1 of the 90 days.")
+    kickoff_date = models.DateField(help_text=_("Day 1 of the 90 days."))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INTAKE)
     chat_webhook_url = models.URLField(
         blank=True,
-        help_text="Optional Slack or Teams incoming webhook for gate and "
-        "escalation events of this pilot.",
+        help_text=_(
+            "Optional Slack or Teams incoming webhook for gate and escalation events of this pilot."
+        ),
     )
     # The production success metric: a business outcome, not a test-set score.
     success_metric = models.CharField(max_length=160, blank=True)
@@ -145,10 +147,10 @@ class Pilot(models.Model):
 
 class PhaseRun(models.Model):
     class State(models.TextChoices):
-        UPCOMING = "upcoming", "Upcoming"
-        ACTIVE = "active", "Active"
-        AWAITING_SIGNOFF = "awaiting_signoff", "Awaiting sign-off"
-        SIGNED_OFF = "signed_off", "Signed off"
+        UPCOMING = "upcoming", _("Upcoming")
+        ACTIVE = "active", _("Active")
+        AWAITING_SIGNOFF = "awaiting_signoff", _("Awaiting sign-off")
+        SIGNED_OFF = "signed_off", _("Signed off")
 
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="phase_runs")
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="runs")
@@ -202,10 +204,10 @@ class DeliverableQuerySet(models.QuerySet):
 
 class Deliverable(models.Model):
     class Status(models.TextChoices):
-        TODO = "todo", "To do"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        WAIVED = "waived", "Waived"
+        TODO = "todo", _("To do")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        WAIVED = "waived", _("Waived")
 
     pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="deliverables")
     phase_run = models.ForeignKey(PhaseRun, on_delete=models.CASCADE, related_name="deliverables")
@@ -215,7 +217,7 @@ class Deliverable(models.Model):
         null=True,
         blank=True,
         related_name="deliverables",
-        help_text="Empty for deliverables added to one pilot.",
+        help_text=_("Empty for deliverables added to one pilot."),
     )
     order = models.PositiveIntegerField(default=0)
     title = models.CharField(max_length=200)
@@ -306,11 +308,13 @@ class Evidence(models.Model):
     note = models.TextField(blank=True, max_length=2000)
     file = models.FileField(upload_to="evidence/%Y/%m/", blank=True, max_length=200)
     file_name = models.CharField(
-        max_length=200, blank=True, help_text="The uploaded file's name, as the uploader had it."
+        max_length=200,
+        blank=True,
+        help_text=_("The uploaded file's name, as the uploader had it."),
     )
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the stored file.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of the stored file."))
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -318,7 +322,7 @@ class Evidence(models.Model):
 
     class Meta:
         ordering = ["added_at", "pk"]
-        verbose_name_plural = "evidence"
+        verbose_name_plural = _("evidence")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(url="", note="", file=""), name="evidence_not_empty_or_file"

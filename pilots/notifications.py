@@ -13,6 +13,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pilots.models import Deliverable, PhaseRun, Pilot
 from pilots.notifications_models import (
@@ -22,6 +24,7 @@ from pilots.notifications_models import (
     ReminderLog,
 )
 from pilots.purgatory import judge, with_purgatory_facts
+from pilots.templatetags.ninety import ldate
 
 log = logging.getLogger(__name__)
 CHAT_KINDS = {
@@ -78,9 +81,20 @@ def _digest(row: ReminderLog, today) -> Message | None:
     if not total:
         return None
     overdue = len(buckets["overdue"])
-    subject = f"Your deliverables: {total} need attention" + (
-        f", {overdue} overdue" if overdue else ""
-    )
+    if overdue:
+        # Translators: the count is how many of the person's deliverables need attention.
+        subject = ngettext(
+            "Your deliverables: %(total)s need attention, %(overdue)s overdue",
+            "Your deliverables: %(total)s need attention, %(overdue)s overdue",
+            total,
+        ) % {"total": total, "overdue": overdue}
+    else:
+        # Translators: the count is how many of the person's deliverables need attention.
+        subject = ngettext(
+            "Your deliverables: %(total)s need attention",
+            "Your deliverables: %(total)s need attention",
+            total,
+        ) % {"total": total}
     return Message(
         subject=subject,
         title=subject,
@@ -94,7 +108,11 @@ def _escalation(row: ReminderLog, today) -> Message | None:
     if item is None or not item.is_open or item.pilot.status != Pilot.Status.ACTIVE:
         return None
     days = (today - item.due_date).days
-    subject = f"{item.pilot.reference}: “{item.title}” is {days} days overdue"
+    subject = ngettext(
+        "%(reference)s: “%(title)s” is %(days)s day overdue",
+        "%(reference)s: “%(title)s” is %(days)s days overdue",
+        days,
+    ) % {"reference": item.pilot.reference, "title": item.title, "days": days}
     url = f"{reverse('pilot-detail', args=[item.pilot_id])}#deliverable-{item.pk}"
     return Message(
         subject=subject,
@@ -115,7 +133,10 @@ def _gate_ready(row: ReminderLog, today) -> Message | None:
         return None
     if run.pilot.status != Pilot.Status.ACTIVE:  # paused or stopped since the scan
         return None
-    subject = f"{run.pilot.reference}: the {run.name} gate is ready for signature"
+    subject = _("%(reference)s: the %(gate)s gate is ready for signature") % {
+        "reference": run.pilot.reference,
+        "gate": run.name,
+    }
     return Message(
         subject=subject,
         title=subject,
@@ -133,7 +154,10 @@ def _gate_signed(row: ReminderLog, today) -> Message | None:
         return None
     if run.pilot.status not in SIGNED_NOTICE_STATUSES:  # paused or stopped since the scan
         return None
-    subject = f"{run.pilot.reference}: the {run.name} phase is signed off"
+    subject = _("%(reference)s: the %(phase)s phase is signed off") % {
+        "reference": run.pilot.reference,
+        "phase": run.name,
+    }
     return Message(
         subject=subject,
         title=subject,
@@ -152,7 +176,10 @@ def _purgatory(row: ReminderLog, today) -> Message | None:
     verdict = judge(pilot, today)
     if not verdict.stuck:
         return None
-    subject = f"{pilot.reference} {pilot.name} is stuck"
+    subject = _("%(reference)s %(name)s is stuck") % {
+        "reference": pilot.reference,
+        "name": pilot.name,
+    }
     return Message(
         subject=subject,
         title=subject,
@@ -175,7 +202,11 @@ def _review(row: ReminderLog, today) -> Message | None:
     if operation.next_review_on != row.day:  # reviewed since, or the date was moved
         return None
     pilot = operation.pilot
-    subject = f"{pilot.reference} {pilot.name}: review due on {row.day:%-d %b %Y}"
+    subject = _("%(reference)s %(name)s: review due on %(date)s") % {
+        "reference": pilot.reference,
+        "name": pilot.name,
+        "date": ldate(row.day, "date"),
+    }
     return Message(
         subject=subject,
         title=subject,

@@ -16,24 +16,25 @@ the retry.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    DIGEST = "digest", "Daily digest of my deliverables"
-    ESCALATION = "escalation", "Escalations of overdue work"
-    GATE_READY = "gate_ready", "Gates ready for signature"
-    GATE_SIGNED = "gate_signed", "Gates signed off"
-    PURGATORY = "purgatory", "Pilots stuck in purgatory"
-    REVIEW = "review", "Reviews of pilots in production"
+    DIGEST = "digest", _("Daily digest of my deliverables")
+    ESCALATION = "escalation", _("Escalations of overdue work")
+    GATE_READY = "gate_ready", _("Gates ready for signature")
+    GATE_SIGNED = "gate_signed", _("Gates signed off")
+    PURGATORY = "purgatory", _("Pilots stuck in purgatory")
+    REVIEW = "review", _("Reviews of pilots in production")
 
 
 class ReminderStatus(models.TextChoices):
-    CLAIMED = "claimed", "Claimed, queued for sending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed, will retry"
-    GAVE_UP = "gave_up", "Failed too often, given up"
-    SKIPPED = "skipped", "Skipped"
+    CLAIMED = "claimed", _("Claimed, queued for sending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    GAVE_UP = "gave_up", _("Failed too often, given up")
+    SKIPPED = "skipped", _("Skipped")
 
 
 UNSENT_STATUSES = (ReminderStatus.CLAIMED, ReminderStatus.SENDING, ReminderStatus.FAILED)
@@ -49,17 +50,17 @@ class ReminderLog(models.Model):
     # What it is about: a deliverable, a phase run (gate), a pilot, or the user (digest).
     subject_type = models.CharField(max_length=16)
     subject_id = models.BigIntegerField()
-    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level.")
-    day = models.DateField(help_text="The local calendar day the reminder belongs to.")
+    level = models.PositiveSmallIntegerField(default=0, help_text=_("Escalation level."))
+    day = models.DateField(help_text=_("The local calendar day the reminder belongs to."))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLAIMED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a send task was last queued for it."
+        null=True, blank=True, help_text=_("When a send task was last queued for it.")
     )
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="After a failure: not queued again before this."
+        null=True, blank=True, help_text=_("After a failure: not queued again before this.")
     )
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -121,12 +122,17 @@ class NotificationSettings(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
     )
-    digest = models.BooleanField("Daily digest", default=True)
-    escalation = models.BooleanField("Escalations", default=True)
-    gate_ready = models.BooleanField("Gate ready for signature", default=True)
-    gate_signed = models.BooleanField("Gate signed off", default=True)
-    purgatory = models.BooleanField("Pilot purgatory alerts", default=True)
-    review = models.BooleanField("Reviews of pilots in production", default=True)
+    digest = models.BooleanField(_("Daily digest"), default=True)
+    escalation = models.BooleanField(_("Escalations"), default=True)
+    gate_ready = models.BooleanField(_("Gate ready for signature"), default=True)
+    gate_signed = models.BooleanField(_("Gate signed off"), default=True)
+    purgatory = models.BooleanField(_("Pilot purgatory alerts"), default=True)
+    review = models.BooleanField(_("Reviews of pilots in production"), default=True)
+    # The language Ninety speaks to this person, pages and e-mails alike (pilots.language);
+    # blank: no choice made, their browser's or the organisation's language applies.
+    language = models.CharField(
+        _("Language"), max_length=8, blank=True, default="", choices=settings.LANGUAGES
+    )
 
     def __str__(self) -> str:
         return f"Mail settings of {self.user}"

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from pilots.models import Deliverable, PhaseRun, Pilot
 
 
@@ -81,15 +84,21 @@ def current_phase(blocks: list[PhaseBlock], today: date) -> PhaseBlock | None:
 
 def day_label(pilot: Pilot, today: date) -> str:
     if not pilot.is_launched:
-        return "Not launched"
+        return _("Not launched")
     day = pilot.day_number(today)
     if day < 1:
         days_to_go = 1 - day
-        return f"Starts in {days_to_go} day{'' if days_to_go == 1 else 's'}"
+        return ngettext("Starts in %(days)s day", "Starts in %(days)s days", days_to_go) % {
+            "days": days_to_go
+        }
     length = pilot.playbook.length_days
     if day > length:
-        return f"Day {day} · {day - length} past day {length}"
-    return f"Day {day} of {length}"
+        return _("Day %(day)s · %(over)s past day %(length)s") % {
+            "day": day,
+            "over": day - length,
+            "length": length,
+        }
+    return _("Day %(day)s of %(length)s") % {"day": day, "length": length}
 
 
 def due_groups(deliverables: Iterable[Deliverable], today: date) -> dict[str, list[Deliverable]]:

@@ -37,6 +37,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from pilots import purgatory, value
 
@@ -44,35 +47,50 @@ LATE_MANDATORY_DAYS = 7
 
 
 class Rag(models.TextChoices):
-    RED = "red", "Red"
-    AMBER = "amber", "Amber"
-    GREEN = "green", "Green"
+    RED = "red", gettext_lazy("Red")
+    AMBER = "amber", gettext_lazy("Amber")
+    GREEN = "green", gettext_lazy("Green")
 
 
 RAG_RANK = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, "": 3}
 
+# Each rule's text takes `late` (LATE_MANDATORY_DAYS) and `soon` (NINETY_DUE_SOON_DAYS)
+# with %: see portfolio_read.rag_rules.
 RAG_RULES = (
     (
         Rag.RED,
-        f"a mandatory deliverable is more than {LATE_MANDATORY_DAYS} days overdue, a gate "
-        "is overdue (a phase has passed its planned end without being signed off), or the "
-        "pilot is in purgatory.",
+        ngettext_lazy(
+            "a mandatory deliverable is more than %(late)s day overdue, a gate is overdue "
+            "(a phase has passed its planned end without being signed off), or the pilot is "
+            "in purgatory.",
+            "a mandatory deliverable is more than %(late)s days overdue, a gate is overdue "
+            "(a phase has passed its planned end without being signed off), or the pilot is "
+            "in purgatory.",
+            "late",
+        ),
     ),
-    (Rag.AMBER, "anything is overdue, or work due within the next {soon} days has no owner."),
-    (Rag.GREEN, "none of the above."),
+    (
+        Rag.AMBER,
+        ngettext_lazy(
+            "anything is overdue, or work due within the next %(soon)s day has no owner.",
+            "anything is overdue, or work due within the next %(soon)s days has no owner.",
+            "soon",
+        ),
+    ),
+    (Rag.GREEN, gettext_lazy("none of the above.")),
 )
 
 
 class Stage(models.TextChoices):
     """Where a pilot stands, in funnel order."""
 
-    INTAKE = "intake", "Intake"
-    FOUNDATION = "phase-1", "Foundation"
-    INTEGRATION = "phase-2", "Integration"
-    SCALE = "phase-3", "Scale"
-    IN_PRODUCTION = "in_production", "In production"
-    PAUSED = "paused", "Paused"
-    KILLED = "killed", "Stopped"
+    INTAKE = "intake", gettext_lazy("Intake")
+    FOUNDATION = "phase-1", gettext_lazy("Foundation")
+    INTEGRATION = "phase-2", gettext_lazy("Integration")
+    SCALE = "phase-3", gettext_lazy("Scale")
+    IN_PRODUCTION = "in_production", gettext_lazy("In production")
+    PAUSED = "paused", gettext_lazy("Paused")
+    KILLED = "killed", gettext_lazy("Stopped")
 
 
 # --- facets other apps contribute -----------------------------------------------------
@@ -172,7 +190,7 @@ class PortfolioRow:
 
     @property
     def stage_label(self) -> str:
-        return Stage(self.stage).label if self.stage in Stage.values else self.stage
+        return str(Stage(self.stage).label) if self.stage in Stage.values else self.stage
 
     @property
     def gap(self) -> "value.Gap | None":
@@ -190,8 +208,12 @@ class PortfolioRow:
         if gap is None:
             return ""
         if gap.reached:
-            return "target reached"
-        return f"{_number(gap.remaining)} {self.success_unit} to go".replace("  ", " ")
+            return _("target reached")
+        text = _("%(amount)s %(unit)s to go") % {
+            "amount": _number(gap.remaining),
+            "unit": self.success_unit,
+        }
+        return text.replace("  ", " ")
 
     @property
     def metric_text(self) -> str:
@@ -204,8 +226,8 @@ class PortfolioRow:
 
 
 def _number(value: Decimal) -> str:
-    """1,250 and 2.4 rather than 1250.00 and 2.40."""
-    return f"{value.normalize():,f}"
+    """1,250 and 2.4 rather than 1250.00 and 2.40 (1.250 and 2,4 in Dutch and German)."""
+    return formats.number_format(value.normalize(), force_grouping=True)
 
 
 def _person(first: str, last: str, username: str) -> str:
@@ -413,15 +435,38 @@ def rag_reasons(row: PortfolioRow) -> list[str]:
         return []
     reasons = []
     if row.late_mandatory_count:
+        # Plural by the number of deliverables; `days` (LATE_MANDATORY_DAYS) is above one.
         reasons.append(
-            f"{row.late_mandatory_count} mandatory deliverable(s) more than "
-            f"{LATE_MANDATORY_DAYS} days overdue"
+            ngettext(
+                "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
+                "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
+                row.late_mandatory_count,
+            )
+            % {"count": row.late_mandatory_count, "days": LATE_MANDATORY_DAYS}
         )
-    reasons.extend(f"In purgatory: {reason[0].lower()}{reason[1:]}" for reason in row.stuck_reasons)
+    reasons.extend(
+        # Translators: reason is a purgatory reason with its first letter made lower case.
+        _("In purgatory: %(reason)s") % {"reason": f"{reason[0].lower()}{reason[1:]}"}
+        for reason in row.stuck_reasons
+    )
     if row.overdue_count and not reasons:
-        reasons.append(f"{row.overdue_count} deliverable(s) overdue")
+        reasons.append(
+            ngettext(
+                "%(count)s deliverable(s) overdue",
+                "%(count)s deliverable(s) overdue",
+                row.overdue_count,
+            )
+            % {"count": row.overdue_count}
+        )
     if row.unowned_soon_count:
-        reasons.append(f"{row.unowned_soon_count} deliverable(s) due soon with no owner")
+        reasons.append(
+            ngettext(
+                "%(count)s deliverable(s) due soon with no owner",
+                "%(count)s deliverable(s) due soon with no owner",
+                row.unowned_soon_count,
+            )
+            % {"count": row.unowned_soon_count}
+        )
     return reasons
 
 

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class PortfolioFilterForm(forms.Form):
@@ -19,11 +21,11 @@ class PortfolioFilterForm(forms.Form):
     }
     DEFAULT_SORT = "rag"
 
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    unit = forms.ChoiceField(required=False, label="Business unit")
-    stage = forms.ChoiceField(required=False, label="Stage")
-    rag = forms.ChoiceField(required=False, label="RAG")
-    pm = forms.ChoiceField(required=False, label="Programme manager")
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    unit = forms.ChoiceField(required=False, label=_("Business unit"))
+    stage = forms.ChoiceField(required=False, label=_("Stage"))
+    rag = forms.ChoiceField(required=False, label=_("RAG"))
+    pm = forms.ChoiceField(required=False, label=_("Programme manager"))
     sort = forms.CharField(required=False, max_length=12)
 
     def __init__(self, *args, business_units, managers, facets, **kwargs):
@@ -31,22 +33,27 @@ class PortfolioFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.facets = facets
-        self.fields["unit"].choices = [("", "Any business unit"), *[(u, u) for u in business_units]]
-        self.fields["stage"].choices = [("", "Any stage"), *Stage.choices]
+        self.fields["unit"].choices = [
+            ("", gettext("Any business unit")),
+            *[(u, u) for u in business_units],
+        ]
+        self.fields["stage"].choices = [("", gettext("Any stage")), *Stage.choices]
         self.fields["rag"].choices = [
-            ("", "Any RAG"),
+            ("", gettext("Any RAG")),
             *Rag.choices,
-            ("stuck", "In purgatory"),
+            ("stuck", gettext("In purgatory")),
         ]
         self.fields["pm"].choices = [
-            ("", "Any programme manager"),
+            ("", gettext("Any programme manager")),
             *[(str(user.pk), user.get_full_name() or user.username) for user in managers],
         ]
         for facet in facets.values():
             self.fields[facet.name] = forms.ChoiceField(
                 required=False,
                 label=facet.label,
-                choices=[("", f"Any {facet.label}"), *facet.choices],
+                # Translators: the empty choice of a filter another app adds, such as
+                # "Any AI Act class".
+                choices=[("", gettext("Any %(filter)s") % {"filter": facet.label}), *facet.choices],
             )
         for name, field in self.fields.items():
             field.widget.attrs["aria-label"] = field.label or name
@@ -54,7 +61,7 @@ class PortfolioFilterForm(forms.Form):
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"] or self.DEFAULT_SORT
         if sort.removeprefix("-") not in self.SORTS:
-            raise forms.ValidationError("Unknown sort.")
+            raise forms.ValidationError(gettext("Unknown sort."))
         return sort
 
     @property

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pilots import portfolio
 from pilots.models import Pilot
@@ -29,7 +30,7 @@ class PortfolioRead:
 def require_access(user) -> None:
     """The programme office reads the portfolio; deliverable owners use their own pages."""
     if not reads_every_pilot(user):
-        raise PermissionDenied("The portfolio is for the programme office and leadership.")
+        raise PermissionDenied(_("The portfolio is for the programme office and leadership."))
 
 
 def filters_with_defaults(user, data: QueryDict) -> QueryDict:
@@ -82,10 +83,11 @@ def filter_summary(form: PortfolioFilterForm) -> list[str]:
             continue
         field = form.fields[name]
         label = dict(getattr(field, "choices", [])).get(value, value)
-        said.append(f"{field.label}: {label}")
+        # Translators: a filter of the portfolio and its value, "Business unit: Retail".
+        said.append(_("%(filter)s: %(value)s") % {"filter": field.label, "value": label})
     return said
 
 
 def rag_rules() -> list[tuple[str, str]]:
-    soon = settings.NINETY_DUE_SOON_DAYS
-    return [(rag.label, text.format(soon=soon)) for rag, text in portfolio.RAG_RULES]
+    numbers = {"late": portfolio.LATE_MANDATORY_DAYS, "soon": settings.NINETY_DUE_SOON_DAYS}
+    return [(str(rag.label), text % numbers) for rag, text in portfolio.RAG_RULES]

@@ -17,15 +17,24 @@ from datetime import date, timedelta
 from django.db import models
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 NO_PROGRESS_DAYS = 21
 
 
+def _no_progress_label() -> str:
+    return ngettext(
+        "No progress for %(days)s day", "No progress for %(days)s days", NO_PROGRESS_DAYS
+    ) % {"days": NO_PROGRESS_DAYS}
+
+
 class Reason(models.TextChoices):
-    NO_PROGRESS = "no_progress", f"No progress for {NO_PROGRESS_DAYS} days"
-    PHASE_OVERRUN = "phase_overrun", "Phase running past its end"
-    PAST_END = "past_end", "Past day 90 without going to production"
-    NO_PRODUCTION_OWNER = "no_production_owner", "No production owner"
+    NO_PROGRESS = "no_progress", lazy(_no_progress_label, str)()
+    PHASE_OVERRUN = "phase_overrun", _("Phase running past its end")
+    PAST_END = "past_end", _("Past day 90 without going to production")
+    NO_PRODUCTION_OWNER = "no_production_owner", _("No production owner")
 
 
 @dataclass(frozen=True)

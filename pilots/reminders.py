@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pilots.gate_signers import GateRow, signers_of
 from pilots.models import OPEN_STATUSES, Deliverable, PhaseRun, Pilot
@@ -443,6 +443,7 @@ def deliver(log_id: int, now: datetime | None = None) -> str:
     "not mine" (sent already, waiting out its backoff, or another delivery holds it).
     """
     from pilots import notifications
+    from pilots.language import language_of
 
     now = now or timezone.now()
     row = _lease(log_id, now)
@@ -459,11 +460,13 @@ def deliver(log_id: int, now: datetime | None = None) -> str:
         _finish(row, ReminderLog.Status.SKIPPED, "too old to matter")
         return "skipped"
     try:
-        message = notifications.compose(row, now)
-        if message is None:
-            _finish(row, ReminderLog.Status.SKIPPED, "nothing to say any more")
-            return "skipped"
-        notifications.deliver_message(row, message)
+        # Everything the recipient reads (mail, bell, subject, dates) in their language.
+        with translation.override(language_of(row.recipient)):
+            message = notifications.compose(row, now)
+            if message is None:
+                _finish(row, ReminderLog.Status.SKIPPED, "nothing to say any more")
+                return "skipped"
+            notifications.deliver_message(row, message)
     except Exception as exc:  # a soft time limit too: recorded, then the scan retries
         return _fail(row, now, f"{type(exc).__name__}: {exc}"[:2000])
     _finish(row, ReminderLog.Status.SENT, "")

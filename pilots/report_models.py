@@ -7,14 +7,15 @@ Imported into pilots.models.
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 
 class PortfolioReport(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Being prepared"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolio_reports"
@@ -34,7 +35,10 @@ class PortfolioReport(models.Model):
         indexes = [models.Index(fields=["requested_by", "-requested_at"], name="report_latest")]
 
     def __str__(self) -> str:
-        return f"Portfolio report {self.pk} ({self.get_status_display()})"
+        # Kept in the source language, like every object's text in the audit trail.
+        with translation.override(None):
+            status = str(self.get_status_display())
+        return f"Portfolio report {self.pk} ({status})"
 
     @property
     def filename(self) -> str:

@@ -3,9 +3,10 @@ downloaded from the stored bytes.
 
 1. `report_request` records who asked for which filters and queues the rendering once
    the request's transaction commits (in the embedded default it runs right then).
-2. `report_render` reads the portfolio as that person sees it with those filters, renders
-   the charts, the purgatory list and every row through WeasyPrint, and stores the bytes.
-   Running it twice renders once: only a queued report is taken.
+2. `report_render` reads the portfolio as that person sees it with those filters, in their
+   language (pilots.language.language_of), renders the charts, the purgatory list and every
+   row through WeasyPrint, and stores the bytes. Running it twice renders once: only a
+   queued report is taken.
 3. A report still queued after STALE_AFTER (its task lost with a broker) is queued again
    by the beat (`reports_requeue_stale`), and can be from its page.
 """
@@ -16,9 +17,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from pilots import charts, portfolio, portfolio_read
+from pilots.language import language_of
 from pilots.models import PortfolioReport
 from pilots.pdf import html_to_pdf
 
@@ -37,8 +40,10 @@ def report_html(read: portfolio_read.PortfolioRead, author, generated_at) -> str
             "rows": read.rows,
             "summary": summary,
             "funnel": charts.bars((s.value, s.label, n) for s, n in summary.funnel),
-            "burn_up": charts.burn_up_chart(trend, "Deliverables planned and done", **REPORT_CHART),
-            "overdue_trend": charts.overdue_chart(trend, "Overdue deliverables", **REPORT_CHART),
+            "burn_up": charts.burn_up_chart(
+                trend, _("Deliverables planned and done"), **REPORT_CHART
+            ),
+            "overdue_trend": charts.overdue_chart(trend, _("Overdue deliverables"), **REPORT_CHART),
             "facets": portfolio.facets(),
             "filters": portfolio_read.filter_summary(read.form),
             "rag_rules": portfolio_read.rag_rules(),
@@ -76,8 +81,10 @@ def report_render(report_id: int) -> str:
     if report is None:
         return "not queued"
     try:
-        read = portfolio_read.read(report.requested_by, QueryDict(report.query))
-        html = report_html(read, report.requested_by, timezone.localtime())
+        # A worker has no request: the report speaks the language of whoever asked for it.
+        with translation.override(language_of(report.requested_by)):
+            read = portfolio_read.read(report.requested_by, QueryDict(report.query))
+            html = report_html(read, report.requested_by, timezone.localtime())
         pdf = html_to_pdf(html)
     except Exception as exc:  # recorded and shown on the report's page; never lost
         log.exception("portfolio report %s failed", report_id)

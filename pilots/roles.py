@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -9,6 +10,20 @@ class Role(models.TextChoices):
     LEADERSHIP = "Leadership"
     GOVERNANCE_REVIEWER = "Governance reviewer"
     ADMINISTRATOR = "Administrator"
+
+
+# The role names are the groups' names in the database (compared in code, so never
+# translated); these are the words a person reads for them.
+ROLE_LABELS = {
+    Role.PROGRAMME_MANAGER: _("Programme manager"),
+    Role.LEADERSHIP: _("Leadership"),
+    Role.GOVERNANCE_REVIEWER: _("Governance reviewer"),
+    Role.ADMINISTRATOR: _("Administrator"),
+}
+
+
+def role_label(name: str) -> str:
+    return ROLE_LABELS.get(name, name)
 
 
 # The programme office reads every pilot. Leadership and governance reviewers change

@@ -18,6 +18,8 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pilots import intake
 from pilots.intake_models import (
@@ -50,7 +52,11 @@ def _step_facts(step: RolloutStep) -> dict:
 def _check_share(percent_from: int, percent_to: int) -> None:
     if not 1 <= percent_from <= percent_to <= 100:
         raise ChangeRefused(
-            "The share of users runs from 1 to 100 %, and its first figure is not above its second."
+            _(
+                "The share of users runs from 1 to 100 %%, and its first figure is not above "
+                "its second."
+            )
+            % {}
         )
 
 
@@ -60,9 +66,9 @@ def rollout_defaults_add(*, pilot: Pilot, actor=None) -> list[RolloutStep]:
         locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
         run = scale_run(locked)
         if run is None:
-            raise ChangeRefused("Launch the pilot first: the rollout is part of its plan.")
+            raise ChangeRefused(_("Launch the pilot first: the rollout is part of its plan."))
         if locked.rollout_steps.exists():
-            raise ChangeRefused("This pilot already has rollout steps.")
+            raise ChangeRefused(_("This pilot already has rollout steps."))
         steps = RolloutStep.objects.bulk_create(intake.default_rollout_steps(locked, run.phase))
         announce(
             actor=actor,
@@ -120,7 +126,7 @@ def rollout_step_update(
     with transaction.atomic():
         locked = RolloutStep.objects.select_for_update().get(pk=step.pk)
         if locked.decision == RolloutDecision.GO:
-            raise ChangeRefused("This step has gone ahead; it stays as it was decided.")
+            raise ChangeRefused(_("This step has gone ahead; it stays as it was decided."))
         before = _step_facts(locked)
         locked.label, locked.planned_on = label, planned_on
         locked.percent_from, locked.percent_to = percent_from, percent_to
@@ -140,9 +146,9 @@ def rollout_step_remove(*, step: RolloutStep, actor=None) -> None:
     with transaction.atomic():
         locked = RolloutStep.objects.select_for_update().filter(pk=step.pk).first()
         if locked is None:
-            raise ChangeRefused("That step was already removed.")
+            raise ChangeRefused(_("That step was already removed."))
         if not locked.is_open:
-            raise ChangeRefused("A decided step stays on the record.")
+            raise ChangeRefused(_("A decided step stays on the record."))
         announce(
             actor=actor,
             verb="rollout.step_removed",
@@ -164,29 +170,29 @@ def rollout_step_decide(
     """Record go or no-go on a step, with the checks it was based on."""
     checks = checks.strip()
     if decision not in (RolloutDecision.GO, RolloutDecision.NO_GO):
-        raise ChangeRefused("Choose go or no-go.")
+        raise ChangeRefused(_("Choose go or no-go."))
     if not checks:
-        raise ChangeRefused("Say which checks the decision rests on.")
+        raise ChangeRefused(_("Say which checks the decision rests on."))
     today = timezone.localdate()
     if decision == RolloutDecision.GO:
         actual_on = actual_on or today
         if actual_on > today:
-            raise ChangeRefused("A step cannot have gone ahead on a date still to come.")
+            raise ChangeRefused(_("A step cannot have gone ahead on a date still to come."))
     else:
         actual_on = None
     with transaction.atomic():
         pilot = Pilot.objects.select_for_update().get(pk=step.pilot_id)
         if pilot.status != Pilot.Status.ACTIVE:
-            raise ChangeRefused("Rollout decisions are taken while the pilot is running.")
+            raise ChangeRefused(_("Rollout decisions are taken while the pilot is running."))
         locked = RolloutStep.objects.select_for_update().get(pk=step.pk)
         if locked.decision == RolloutDecision.GO:
-            raise ChangeRefused("This step has already gone ahead.")
+            raise ChangeRefused(_("This step has already gone ahead."))
         if decision == RolloutDecision.GO:
             waiting = pilot.rollout_steps.filter(order__lt=locked.order).exclude(
                 decision=RolloutDecision.GO
             )
             if waiting.exists():
-                raise ChangeRefused("The steps before this one have to go ahead first.")
+                raise ChangeRefused(_("The steps before this one have to go ahead first."))
         before = {"decision": locked.decision}
         locked.decision, locked.checks, locked.actual_on = decision, checks, actual_on
         locked.decided_by, locked.decided_at = actor, timezone.now()
@@ -228,20 +234,51 @@ def go_live_blockers(pilot: Pilot) -> list[str]:
 def blockers_of(pilot: Pilot, run: PhaseRun | None, open_checks: list[str]) -> list[str]:
     """The rule of `go_live_blockers`, on what the caller has already loaded."""
     if pilot.status != Pilot.Status.ACTIVE:
-        return [f"The pilot is {pilot.get_status_display().lower()}, not running."]
+        return [_not_running(pilot)]
     if run is None:
-        return ["The pilot has not been launched."]
+        return [_("The pilot has not been launched.")]
     blockers = []
     if run.state != PhaseRun.State.SIGNED_OFF:
-        blockers.append(f"The {run.name} gate is not signed off yet.")
+        # Translators: phase is the name of the pilot's last phase, e.g. "Scale".
+        blockers.append(_("The %(phase)s gate is not signed off yet.") % {"phase": run.name})
     if open_checks:
-        titles = ", ".join(f"“{title}”" for title in open_checks[:3])
-        more = f" and {len(open_checks) - 3} more" if len(open_checks) > 3 else ""
-        blockers.append(
-            f"{len(open_checks)} readiness check{'s are' if len(open_checks) > 1 else ' is'} "
-            f"still open: {titles}{more}."
-        )
+        count = len(open_checks)
+        # Translators: the title of a readiness check, quoted as your language quotes.
+        titles = ", ".join(_("“%(title)s”") % {"title": title} for title in open_checks[:3])
+        if count > 3:
+            blockers.append(
+                ngettext(
+                    "%(count)s readiness check is still open: %(titles)s and %(more)s more.",
+                    "%(count)s readiness checks are still open: %(titles)s and %(more)s more.",
+                    count,
+                )
+                % {"count": count, "titles": titles, "more": count - 3}
+            )
+        else:
+            blockers.append(
+                ngettext(
+                    "%(count)s readiness check is still open: %(titles)s.",
+                    "%(count)s readiness checks are still open: %(titles)s.",
+                    count,
+                )
+                % {"count": count, "titles": titles}
+            )
     return blockers
+
+
+def _not_running(pilot: Pilot) -> str:
+    """Why a pilot that is not running cannot go live, as one whole sentence."""
+    sentences = {
+        Pilot.Status.INTAKE: _("The pilot is intake, not running."),
+        Pilot.Status.IN_PRODUCTION: _("The pilot is in production, not running."),
+        Pilot.Status.PAUSED: _("The pilot is paused, not running."),
+        Pilot.Status.KILLED: _("The pilot is stopped, not running."),
+    }
+    if pilot.status in sentences:
+        return sentences[pilot.status]
+    return _("The pilot is %(status)s, not running.") % {
+        "status": pilot.get_status_display().lower()
+    }
 
 
 def add_months(day: date, months: int) -> date:
@@ -273,12 +310,12 @@ def pilot_go_live(
     """
     rationale = rationale.strip()
     if not rationale:
-        raise ChangeRefused("Say in a sentence why it is ready to go live.")
+        raise ChangeRefused(_("Say in a sentence why it is ready to go live."))
     with transaction.atomic():
         locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
         blockers = go_live_blockers(locked)
         if blockers:
-            raise ChangeRefused("Not live yet. " + " ".join(blockers))
+            raise ChangeRefused(_("Not live yet. %(blockers)s") % {"blockers": " ".join(blockers)})
         today = timezone.localdate()
         operation = Operation.objects.create(
             pilot=locked,
@@ -317,11 +354,11 @@ def operation_review_record(*, pilot: Pilot, notes: str, actor=None) -> Operatio
     from today. What was found is kept in the audit trail."""
     notes = notes.strip()
     if not notes:
-        raise ChangeRefused("Say in a few words what the review found.")
+        raise ChangeRefused(_("Say in a few words what the review found."))
     with transaction.atomic():
         operation = Operation.objects.select_for_update().filter(pilot=pilot).first()
         if operation is None or pilot.status != Pilot.Status.IN_PRODUCTION:
-            raise ChangeRefused("Only a pilot in production has reviews.")
+            raise ChangeRefused(_("Only a pilot in production has reviews."))
         today = timezone.localdate()
         before = {
             "last_reviewed_on": operation.last_reviewed_on.isoformat()

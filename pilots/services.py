@@ -7,16 +7,20 @@ from uuid import uuid4
 
 from django.db import transaction
 from django.db.models import F, Max, Min
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pilots import intake, uploads
 from pilots.intake_models import DecisionKind, RolloutDecision, RolloutStep
 from pilots.models import OPEN_STATUSES, Deliverable, Evidence, PhaseRun, Pilot
 from pilots.roles import is_programme_manager
 from pilots.signals import announce
+from pilots.templatetags.ninety import ldate
 from playbook.models import DeliverableKind, Playbook
 
-CUSTOM_WORKSTREAM = "Added for this pilot"
+# The workstream of a deliverable added by hand, written in the language of whoever adds it.
+CUSTOM_WORKSTREAM = gettext_lazy("Added for this pilot")
 
 
 class ChangeRefused(Exception):
@@ -28,8 +32,10 @@ class StaleEdit(ChangeRefused):
 
     def __init__(self, current: Deliverable | None = None):
         super().__init__(
-            "Someone else changed this deliverable while you were editing it. "
-            "Nothing was saved; the current version is shown."
+            _(
+                "Someone else changed this deliverable while you were editing it. "
+                "Nothing was saved; the current version is shown."
+            )
         )
         self.current = current
 
@@ -39,14 +45,16 @@ class StalePilotEdit(ChangeRefused):
 
     def __init__(self, current: Pilot):
         super().__init__(
-            "Someone else changed this pilot while you were editing it. Nothing was saved; "
-            "the form now shows the current details. Make your change again if it still "
-            "applies."
+            _(
+                "Someone else changed this pilot while you were editing it. Nothing was saved; "
+                "the form now shows the current details. Make your change again if it still "
+                "applies."
+            )
         )
         self.current = current
 
 
-OUT_OF_CALENDAR = (
+OUT_OF_CALENDAR = gettext_lazy(
     "The plan cannot be dated from that kickoff: some of its dates would fall outside "
     "the calendar. Choose a kickoff date closer to today."
 )
@@ -125,10 +133,10 @@ def pilot_launch(*, pilot: Pilot, actor=None, override_reason: str = "") -> Pilo
     with transaction.atomic():
         locked = Pilot.objects.select_for_update().get(pk=pilot.pk)
         if locked.is_launched:
-            raise ChangeRefused("This pilot has already been launched.")
+            raise ChangeRefused(_("This pilot has already been launched."))
         phases = list(locked.playbook.phases.prefetch_related("templates").order_by("number"))
         if not phases:
-            raise ChangeRefused("The playbook has no phases to launch.")
+            raise ChangeRefused(_("The playbook has no phases to launch."))
         last_day = max(
             [phase.end_day for phase in phases]
             + [template.due_day for phase in phases for template in phase.templates.all()]
@@ -137,7 +145,7 @@ def pilot_launch(*, pilot: Pilot, actor=None, override_reason: str = "") -> Pilo
             locked.date_of_day(last_day)
         except OverflowError:
             # A kickoff near the end of the calendar (typed as 9999, or set in the admin).
-            raise ChangeRefused(OUT_OF_CALENDAR) from None
+            raise ChangeRefused(str(OUT_OF_CALENDAR)) from None
         decision_kind, missing = _launch_decision(locked, actor, override_reason.strip())
         runs = PhaseRun.objects.bulk_create(
             [
@@ -204,19 +212,34 @@ def pilot_launch(*, pilot: Pilot, actor=None, override_reason: str = "") -> Pilo
 def _launch_decision(pilot: Pilot, actor, override_reason: str) -> tuple[str, list[str]]:
     """The kind of start decision a launch records, and the intake decisions it lacks;
     ChangeRefused when it may not go ahead (step 2 of pilot_launch)."""
-    missing = [answer.title for answer in intake.readiness(pilot).unanswered]
+    unanswered = intake.readiness(pilot).unanswered
+    # What is recorded (the decision's details, the audit trail) stays in English.
+    with translation.override("en"):
+        missing = [str(answer.title) for answer in unanswered]
     if not missing or actor is None:
         return DecisionKind.START, missing
     if not override_reason:
         raise ChangeRefused(
-            f"Not launched: {len(missing)} of the five intake decisions "
-            f"{'is' if len(missing) == 1 else 'are'} still open ({', '.join(missing)}). "
-            "Answer them on the Intake tab, or launch anyway with a written reason."
+            ngettext(
+                "Not launched: %(count)s of the five intake decisions is still open "
+                "(%(decisions)s). Answer them on the Intake tab, or launch anyway with a "
+                "written reason.",
+                "Not launched: %(count)s of the five intake decisions are still open "
+                "(%(decisions)s). Answer them on the Intake tab, or launch anyway with a "
+                "written reason.",
+                len(missing),
+            )
+            % {
+                "count": len(missing),
+                "decisions": ", ".join(str(answer.title) for answer in unanswered),
+            }
         )
     if not (actor.pk == pilot.programme_manager_id and is_programme_manager(actor)):
         raise ChangeRefused(
-            "Only the pilot's programme manager can launch it before every intake "
-            "decision is answered."
+            _(
+                "Only the pilot's programme manager can launch it before every intake "
+                "decision is answered."
+            )
         )
     return DecisionKind.OVERRIDE, missing
 
@@ -236,7 +259,7 @@ def pilot_update(
             raise StalePilotEdit(locked)
         new_kickoff = fields.pop("kickoff_date", locked.kickoff_date)
         if "playbook" in fields and locked.is_launched and fields["playbook"] != locked.playbook:
-            raise ChangeRefused("The playbook of a launched pilot cannot change.")
+            raise ChangeRefused(_("The playbook of a launched pilot cannot change."))
         if fields:
             before = {name: _jsonable(getattr(locked, name)) for name in fields}
             for name, value in fields.items():
@@ -322,7 +345,7 @@ def _refuse_dates_outside_calendar(pilot: Pilot, shift: timedelta) -> None:
             if day is not None:
                 day + shift
     except OverflowError:
-        raise ChangeRefused(OUT_OF_CALENDAR) from None
+        raise ChangeRefused(str(OUT_OF_CALENDAR)) from None
 
 
 def _write(
@@ -378,9 +401,9 @@ def deliverable_set_done(
     transaction) and deleted again if the tick is refused.
     """
     if done and deliverable.status == Deliverable.Status.WAIVED:
-        raise ChangeRefused("This deliverable is waived; reopen it before ticking it.")
+        raise ChangeRefused(_("This deliverable is waived; reopen it before ticking it."))
     if not done and deliverable.status != Deliverable.Status.DONE:
-        raise ChangeRefused("Only a done deliverable can be un-ticked.")
+        raise ChangeRefused(_("Only a done deliverable can be un-ticked."))
     stored = uploads.store(evidence_file) if done and evidence_file else None
     try:
         with transaction.atomic():
@@ -435,9 +458,9 @@ def deliverable_waive(
 ) -> Deliverable:
     reason = reason.strip()
     if not reason:
-        raise ChangeRefused("Say why this deliverable is waived.")
+        raise ChangeRefused(_("Say why this deliverable is waived."))
     if not deliverable.is_open:
-        raise ChangeRefused("Only open work can be waived.")
+        raise ChangeRefused(_("Only open work can be waived."))
     with transaction.atomic():
         return _write(
             deliverable,
@@ -454,7 +477,7 @@ def deliverable_reopen(
 ) -> Deliverable:
     """Put a waived deliverable back into the plan."""
     if deliverable.status != Deliverable.Status.WAIVED:
-        raise ChangeRefused("Only a waived deliverable can be reopened.")
+        raise ChangeRefused(_("Only a waived deliverable can be reopened."))
     with transaction.atomic():
         return _write(
             deliverable,
@@ -479,10 +502,11 @@ def deliverable_update(
     pilot = deliverable.pilot
     if due_date < pilot.kickoff_date:
         raise ChangeRefused(
-            f"The due date cannot be before the pilot's kickoff ({pilot.kickoff_date:%-d %b %Y})."
+            _("The due date cannot be before the pilot's kickoff (%(kickoff)s).")
+            % {"kickoff": ldate(pilot.kickoff_date, "date")}
         )
     if start_date > due_date:
-        raise ChangeRefused("The start date must be on or before the due date.")
+        raise ChangeRefused(_("The start date must be on or before the due date."))
     with transaction.atomic():
         return _write(
             deliverable,
@@ -500,12 +524,12 @@ def deliverables_assign(*, pilot: Pilot, deliverable_ids: list[int], owner, acto
     """Give several deliverables of one pilot the same owner, all or nothing."""
     wanted = set(deliverable_ids)
     if not wanted:
-        raise ChangeRefused("Select at least one deliverable.")
+        raise ChangeRefused(_("Select at least one deliverable."))
     with transaction.atomic():
         rows = Deliverable.objects.select_for_update().filter(pilot=pilot, pk__in=wanted)
         previous = dict(rows.values_list("pk", "owner_id"))
         if set(previous) != wanted:
-            raise ChangeRefused("Some of the selected deliverables are not part of this pilot.")
+            raise ChangeRefused(_("Some of the selected deliverables are not part of this pilot."))
         count = Deliverable.objects.filter(pk__in=wanted).update(
             owner=owner, version=F("version") + 1, updated_at=timezone.now()
         )
@@ -533,9 +557,9 @@ def deliverable_add_custom(
     actor=None,
 ) -> Deliverable:
     if phase_run.pilot_id != pilot.pk:
-        raise ChangeRefused("That phase belongs to another pilot.")
+        raise ChangeRefused(_("That phase belongs to another pilot."))
     if due_date < pilot.kickoff_date:
-        raise ChangeRefused("The due date cannot be before the pilot's kickoff.")
+        raise ChangeRefused(_("The due date cannot be before the pilot's kickoff."))
     start_date = min(max(phase_run.planned_start, pilot.kickoff_date), due_date)
     with transaction.atomic():
         deliverable = Deliverable.objects.create(
@@ -544,7 +568,7 @@ def deliverable_add_custom(
             order=phase_run.number * 1000 + 999,
             title=title,
             guidance=guidance,
-            workstream=CUSTOM_WORKSTREAM,
+            workstream=str(CUSTOM_WORKSTREAM),
             dimension=dimension,
             kind=DeliverableKind.ACTIVITY,
             mandatory=mandatory,

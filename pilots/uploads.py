@@ -22,6 +22,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 CHUNK = 64 * 1024
 # Control characters plain text does not contain (tab, line breaks, form feed are fine).
@@ -36,20 +38,20 @@ class FileKind:
 
 
 PDF = FileKind("application/pdf", ".pdf", "PDF")
-PNG = FileKind("image/png", ".png", "PNG image")
-JPEG = FileKind("image/jpeg", ".jpg", "JPEG image")
-TEXT = FileKind("text/plain; charset=utf-8", ".txt", "text")
+PNG = FileKind("image/png", ".png", _("PNG image"))
+JPEG = FileKind("image/jpeg", ".jpg", _("JPEG image"))
+TEXT = FileKind("text/plain; charset=utf-8", ".txt", _("text"))
 DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".docx",
-    "Word document",
+    _("Word document"),
 )
 XLSX = FileKind(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".xlsx",
-    "Excel workbook",
+    _("Excel workbook"),
 )
-ACCEPTED = "PDF, PNG, JPEG, plain text, Word (.docx) or Excel (.xlsx)"
+ACCEPTED = _("PDF, PNG, JPEG, plain text, Word (.docx) or Excel (.xlsx)")
 
 
 def sniff(upload: UploadedFile) -> FileKind | None:
@@ -118,13 +120,19 @@ def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
     """The upload if it is small enough and of an accepted kind; ValidationError if not."""
     if upload.size > max_bytes:
         raise ValidationError(
-            f"This file is {_size(upload.size)}; evidence files can be at most "
-            f"{_size(max_bytes)}. Attach a link to a larger file instead."
+            gettext(
+                "This file is %(size)s; evidence files can be at most %(limit)s. "
+                "Attach a link to a larger file instead."
+            )
+            % {"size": _size(upload.size), "limit": _size(max_bytes)}
         )
     kind = sniff(upload)
     if kind is None:
         raise ValidationError(
-            f"This file's content is not one Ninety accepts. Attach a {ACCEPTED} file, or a link."
+            gettext(
+                "This file's content is not one Ninety accepts. Attach a PDF, PNG, JPEG, plain "
+                "text, Word (.docx) or Excel (.xlsx) file, or a link."
+            )
         )
     return CheckedUpload(file=upload, kind=kind)
 

@@ -18,12 +18,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from pilots import charts
 from pilots.models import Pilot
 from pilots.services import ChangeRefused
 from pilots.signals import announce
+from pilots.templatetags.ninety import ldate
 from pilots.value_models import KpiReading
 
 # Readings take two decimals; the chart works in whole numbers of hundredths so that its
@@ -182,18 +184,24 @@ def kpi_chart(pilot: Pilot, readings: list[KpiReading], today: date) -> charts.L
     series = []
     if pilot.success_baseline is not None:
         series.append(
-            charts.Series("Baseline", [scaled(pilot.success_baseline)] * len(weeks), BASELINE)
+            charts.Series(
+                gettext("Baseline"), [scaled(pilot.success_baseline)] * len(weeks), BASELINE
+            )
         )
     if pilot.success_target is not None:
-        series.append(charts.Series("Target", [scaled(pilot.success_target)] * len(weeks), TARGET))
+        series.append(
+            charts.Series(gettext("Target"), [scaled(pilot.success_target)] * len(weeks), TARGET)
+        )
     if by_week:
         series.append(
-            charts.Series("Readings", [by_week.get(i) for i in range(len(weeks))], READINGS)
+            charts.Series(
+                gettext("Readings"), [by_week.get(i) for i in range(len(weeks))], READINGS
+            )
         )
     this_week = _monday(today)
     chart = charts.line_chart(
-        pilot.success_metric or "Success metric",
-        [f"{week:%-d %b}" for week in weeks],
+        pilot.success_metric or gettext("Success metric"),
+        [ldate(week, "month_day") for week in weeks],
         series,
         today_index=weeks.index(this_week) if this_week in weeks else None,
         width=920,
@@ -203,8 +211,9 @@ def kpi_chart(pilot: Pilot, readings: list[KpiReading], today: date) -> charts.L
 
 
 def _unscaled(value: int) -> str:
+    """The value as the chart shows it: 2.5 (2,5 in Dutch and German), never 2.50."""
     number = (Decimal(value) / CHART_SCALE).normalize()
-    return f"{number:f}"
+    return formats.number_format(number)
 
 
 def _in_units(chart: charts.LineChart) -> charts.LineChart:
@@ -215,7 +224,8 @@ def _in_units(chart: charts.LineChart) -> charts.LineChart:
         chart,
         series=series,
         y_ticks=[(y, _unscaled(value)) for y, value in chart.y_ticks],
-        description=f"{chart.title}. Latest values: {latest}.",
+        description=gettext("%(title)s. Latest values: %(values)s.")
+        % {"title": chart.title, "values": latest},
     )
 
 
@@ -227,9 +237,11 @@ def kpi_record(
 ) -> KpiReading:
     """Record a reading of the pilot's success metric."""
     if not pilot.success_metric.strip():
-        raise ChangeRefused("Name the success metric on the Intake tab before recording readings.")
+        raise ChangeRefused(
+            gettext("Name the success metric on the Intake tab before recording readings.")
+        )
     if taken_on > timezone.localdate():
-        raise ChangeRefused("A reading cannot be dated in the future.")
+        raise ChangeRefused(gettext("A reading cannot be dated in the future."))
     with transaction.atomic():
         reading = KpiReading.objects.create(
             pilot=pilot, taken_on=taken_on, value=value, note=note.strip(), recorded_by=actor
@@ -254,7 +266,7 @@ def kpi_remove(*, pilot: Pilot, reading: KpiReading, actor=None) -> None:
     with transaction.atomic():
         deleted, _ = KpiReading.objects.filter(pk=reading.pk, pilot=pilot).delete()
         if not deleted:
-            raise ChangeRefused("That reading was already removed.")
+            raise ChangeRefused(gettext("That reading was already removed."))
         announce(
             actor=actor,
             verb="kpi.removed",

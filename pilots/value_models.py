@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 
 class KpiReading(models.Model):
@@ -37,12 +39,12 @@ class KpiReading(models.Model):
 
 
 class CostCategory(models.TextChoices):
-    LICENCES = "licences", "Licences and model usage"
-    INFRASTRUCTURE = "infrastructure", "Infrastructure"
-    INTEGRATION = "integration", "Integration"
-    MONITORING = "monitoring", "Monitoring"
-    RETRAINING = "retraining", "Retraining and evaluation"
-    STAFF = "staff", "People (FTE)"
+    LICENCES = "licences", _("Licences and model usage")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    INTEGRATION = "integration", _("Integration")
+    MONITORING = "monitoring", _("Monitoring")
+    RETRAINING = "retraining", _("Retraining and evaluation")
+    STAFF = "staff", _("People (FTE)")
 
 
 class CostLine(models.Model):
@@ -57,10 +59,14 @@ class CostLine(models.Model):
     description = models.CharField(max_length=200, blank=True)
     fte = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     fte_annual_rate = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cost of one FTE a year."
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Cost of one FTE a year."),
     )
     annual_cost = models.DecimalField(
-        max_digits=14, decimal_places=2, help_text="Cost over the first 12 months in production."
+        max_digits=14, decimal_places=2, help_text=_("Cost over the first 12 months in production.")
     )
 
     class Meta:
@@ -70,7 +76,10 @@ class CostLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_category_display()}: {self.annual_cost}"
+        # The audit trail records this text (object_repr): it stays in the source language.
+        with translation.override(None):
+            category = str(self.get_category_display())
+        return f"{category}: {self.annual_cost}"
 
     def save(self, *args, **kwargs) -> None:
         # Keep the stored total true to FTE × rate whichever form or admin wrote the line.

@@ -11,6 +11,7 @@ instead of importing pilots (DESIGN.md, dependency rule).
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from playbook.models import DeliverableTemplate, GateCriterion, Phase, Playbook
 
@@ -30,7 +31,7 @@ def can_edit_playbooks(user) -> bool:
 
 def require_editor(user) -> None:
     if not can_edit_playbooks(user):
-        raise PermissionDenied("Only programme managers and administrators change playbooks.")
+        raise PermissionDenied(_("Only programme managers and administrators change playbooks."))
 
 
 def readable_playbooks(user):

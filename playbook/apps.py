@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlaybookConfig(AppConfig):
     name = "playbook"
-    verbose_name = "Playbooks"
+    verbose_name = _("Playbooks")

@@ -7,36 +7,45 @@ data (`loading.playbook_as_data`), so any two versions can be compared.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
 from playbook.models import DeliverableKind, Dimension, ReadinessArea, SignerRole
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+# How a state reads on the page (the state itself is also a CSS class).
+STATE_LABELS = {
+    ADDED: pgettext_lazy("playbook diff", "added"),
+    REMOVED: pgettext_lazy("playbook diff", "removed"),
+    CHANGED: pgettext_lazy("playbook diff", "changed"),
+}
 
 PLAYBOOK_LABELS = {
-    "name": "Name",
-    "description": "Description",
-    "length_days": "Length in days",
-    "escalation_days": "Escalate after (days)",
+    "name": _("Name"),
+    "description": _("Description"),
+    "length_days": _("Length in days"),
+    "escalation_days": _("Escalate after (days)"),
 }
 PHASE_LABELS = {
-    "name": "Name",
-    "purpose": "Purpose",
-    "start_day": "First day",
-    "end_day": "Last day",
-    "gate_signers": "Gate signed by",
+    "name": _("Name"),
+    "purpose": _("Purpose"),
+    "start_day": _("First day"),
+    "end_day": _("Last day"),
+    "gate_signers": _("Gate signed by"),
 }
 DELIVERABLE_LABELS = {
-    "phase": "Phase",
-    "title": "Title",
-    "guidance": "Guidance",
-    "workstream": "Workstream",
-    "dimension": "Dimension",
-    "kind": "Kind",
-    "readiness_area": "Readiness area",
-    "start_day": "Start day",
-    "due_day": "Due day",
-    "mandatory": "Must be done before the gate",
-    "evidence_required": "Needs evidence",
-    "suggested_owner_role": "Suggested owner",
+    "phase": _("Phase"),
+    "title": _("Title"),
+    "guidance": _("Guidance"),
+    "workstream": _("Workstream"),
+    "dimension": _("Dimension"),
+    "kind": _("Kind"),
+    "readiness_area": _("Readiness area"),
+    "start_day": _("Start day"),
+    "due_day": _("Due day"),
+    "mandatory": _("Must be done before the gate"),
+    "evidence_required": _("Needs evidence"),
+    "suggested_owner_role": _("Suggested owner"),
 }
 CHOICES = {
     "dimension": dict(Dimension.choices),
@@ -59,6 +68,10 @@ class ItemChange:
     title: str
     changes: list[FieldChange] = field(default_factory=list)
 
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, "")
+
 
 @dataclass
 class PhaseDiff:
@@ -70,6 +83,10 @@ class PhaseDiff:
     criteria: list[ItemChange] = field(default_factory=list)
     deliverables_reordered: bool = False
     criteria_reordered: bool = False
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, "")
 
     @property
     def is_unchanged(self) -> bool:
@@ -112,11 +129,12 @@ class PlaybookDiff:
 
 def _show(name: str, value) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if name == "gate_signers":
-        return ", ".join(SignerRole(v).label for v in value) or "nobody"
+        return ", ".join(str(SignerRole(v).label) for v in value) or gettext("nobody")
     if name in CHOICES:
-        return CHOICES[name].get(value, value) or "—"
+        label = CHOICES[name].get(value, value)
+        return str(label) if label else "—"
     if value in ("", None):
         return "—"
     return str(value)
@@ -215,7 +233,9 @@ def _criteria(before: dict, after: dict) -> tuple[list[ItemChange], bool]:
             changes.append(ItemChange(ADDED, statement))
         elif old[key] != statement:
             changes.append(
-                ItemChange(CHANGED, statement, [FieldChange("Statement", old[key], statement)])
+                ItemChange(
+                    CHANGED, statement, [FieldChange(gettext("Statement"), old[key], statement)]
+                )
             )
     changes += [ItemChange(REMOVED, s) for key, s in old.items() if key not in new]
     return changes, _reordered(list(old), list(new))

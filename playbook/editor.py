@@ -4,19 +4,22 @@ it concerns. Costs the same few queries however large the playbook grows."""
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from playbook.models import Phase, Playbook, SignerRole
 from playbook.schema import Problem
 from playbook.services import draft_problems
 
 FIELD_LABELS = {
-    "start_day": "Start day",
-    "end_day": "Last day",
-    "due_day": "Due day",
-    "readiness_area": "Readiness area",
-    "length_days": "Length",
-    "phases": "Phases",
-    "number": "Number",
-    "key": "Key",
+    "start_day": _("Start day"),
+    "end_day": _("Last day"),
+    "due_day": _("Due day"),
+    "readiness_area": _("Readiness area"),
+    "length_days": _("Length"),
+    "phases": _("Phases"),
+    "number": _("Number"),
+    "key": _("Key"),
 }
 
 
@@ -79,8 +82,10 @@ def _flag(problem: Problem, phases: list[Phase]) -> Flag:
     field_name = str(path[-1]) if path and isinstance(path[-1], str) else ""
     # Messages about days say which days; only the terse ones need the field named.
     what = FIELD_LABELS.get(field_name, "")
-    terse = problem.message.startswith(("is ", "must "))
-    message = f"{what} {problem.message}" if what and terse else problem.message
+    message = problem.message
+    if what and problem.predicate:
+        # Translators: a field's name and what is wrong with it, e.g. "Start day is missing".
+        message = gettext("%(field)s %(problem)s") % {"field": what, "problem": message}
     if len(path) >= 2 and path[0] == "phases" and isinstance(path[1], int):
         phase = phases[path[1]]
         if len(path) >= 4 and path[2] == "deliverables" and isinstance(path[3], int):
@@ -88,6 +93,11 @@ def _flag(problem: Problem, phases: list[Phase]) -> Flag:
             return Flag(f"template-{template.pk}", f"{phase.name} · {template.title}", message)
         if len(path) >= 4 and path[2] == "gate_criteria" and isinstance(path[3], int):
             criterion = phase.criteria[path[3]]
-            return Flag(f"criterion-{criterion.pk}", f"{phase.name} · gate criterion", message)
-        return Flag(f"phase-{phase.pk}", f"Phase {phase.number} · {phase.name}", message)
-    return Flag("playbook-head", "The playbook", message)
+            label = gettext("%(phase)s · gate criterion") % {"phase": phase.name}
+            return Flag(f"criterion-{criterion.pk}", label, message)
+        label = gettext("Phase %(number)s · %(name)s") % {
+            "number": phase.number,
+            "name": phase.name,
+        }
+        return Flag(f"phase-{phase.pk}", label, message)
+    return Flag("playbook-head", gettext("The playbook"), message)

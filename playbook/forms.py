@@ -2,6 +2,8 @@
 services check the rest, and publishing checks the whole draft (playbook.schema)."""
 
 from django import forms
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from playbook.models import (
     DeliverableKind,
@@ -19,14 +21,21 @@ class PlaybookSettingsForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ["name", "length_days", "escalation_days", "description"]
-        labels = {"length_days": "Length in days", "escalation_days": "Escalate after (days)"}
-        help_texts = {"length_days": "Day 1 is a pilot's kickoff; the last phase ends by this day."}
+        labels = {
+            "name": _("Name"),
+            "description": _("Description"),
+            "length_days": _("Length in days"),
+            "escalation_days": _("Escalate after (days)"),
+        }
+        help_texts = {
+            "length_days": _("Day 1 is a pilot's kickoff; the last phase ends by this day.")
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean_length_days(self) -> int:
         value = self.cleaned_data["length_days"]
         if not 1 <= value <= 366:
-            raise forms.ValidationError("Between 1 and 366 days.")
+            raise forms.ValidationError(gettext("Between 1 and 366 days."))
         return value
 
 
@@ -35,14 +44,19 @@ class PhaseForm(forms.ModelForm):
         choices=SignerRole.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Who signs the gate",
-        help_text="Leadership signs only for pilots classed high-risk.",
+        label=_("Who signs the gate"),
+        help_text=_("Leadership signs only for pilots classed high-risk."),
     )
 
     class Meta:
         model = Phase
         fields = ["name", "purpose", "start_day", "end_day", "gate_signers"]
-        labels = {"start_day": "First day", "end_day": "Last day"}
+        labels = {
+            "name": _("Name"),
+            "purpose": _("Purpose"),
+            "start_day": _("First day"),
+            "end_day": _("Last day"),
+        }
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, playbook: Playbook, **kwargs):
@@ -55,11 +69,15 @@ class PhaseForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("start_day"), data.get("end_day")
         if start is not None and start < 1:
-            self.add_error("start_day", "Day 1 is the first day of a pilot.")
+            self.add_error("start_day", gettext("Day 1 is the first day of a pilot."))
         elif start is not None and end is not None and end < start:
-            self.add_error("end_day", "The last day is on or after the first day.")
+            self.add_error("end_day", gettext("The last day is on or after the first day."))
         elif end is not None and end > self.playbook.length_days:
-            self.add_error("end_day", f"The playbook is {self.playbook.length_days} days long.")
+            length = self.playbook.length_days
+            message = ngettext(
+                "The playbook is %(days)s day long.", "The playbook is %(days)s days long.", length
+            )
+            self.add_error("end_day", message % {"days": length})
         return data
 
 
@@ -81,17 +99,22 @@ class DeliverableTemplateForm(forms.ModelForm):
             "evidence_required",
         ]
         labels = {
-            "start_day": "Start day",
-            "due_day": "Due day",
-            "kind": "Kind",
-            "readiness_area": "Readiness area",
-            "suggested_owner_role": "Suggested owner",
-            "mandatory": "Must be done before the gate",
-            "evidence_required": "Needs evidence (a link or a file)",
+            "title": _("Title"),
+            "guidance": _("Guidance"),
+            "phase": _("Phase"),
+            "workstream": _("Workstream"),
+            "dimension": _("Dimension"),
+            "start_day": _("Start day"),
+            "due_day": _("Due day"),
+            "kind": _("Kind"),
+            "readiness_area": _("Readiness area"),
+            "suggested_owner_role": _("Suggested owner"),
+            "mandatory": _("Must be done before the gate"),
+            "evidence_required": _("Needs evidence (a link or a file)"),
         }
         help_texts = {
-            "workstream": "Groups the work on a pilot's plan, e.g. “Weeks 1-2 · Readiness”.",
-            "readiness_area": "Readiness checks only.",
+            "workstream": _("Groups the work on a pilot's plan, e.g. “Weeks 1-2 · Readiness”."),
+            "readiness_area": _("Readiness checks only."),
         }
         widgets = {"guidance": forms.Textarea(attrs={"rows": 3})}
 
@@ -100,7 +123,7 @@ class DeliverableTemplateForm(forms.ModelForm):
         self.fields["phase"].queryset = Phase.objects.filter(playbook=playbook).order_by("number")
         self.fields["phase"].empty_label = None
         self.fields["phase"].label_from_instance = lambda phase: f"{phase.number}. {phase.name}"
-        self.fields["readiness_area"].choices = [("", "None")] + [
+        self.fields["readiness_area"].choices = [("", gettext("None"))] + [
             c for c in ReadinessArea.choices if c[0]
         ]
 
@@ -108,9 +131,9 @@ class DeliverableTemplateForm(forms.ModelForm):
         data = super().clean()
         phase, start, due = data.get("phase"), data.get("start_day"), data.get("due_day")
         if start is not None and start < 1:
-            self.add_error("start_day", "Day 1 is the first day of a pilot.")
+            self.add_error("start_day", gettext("Day 1 is the first day of a pilot."))
         elif start is not None and due is not None and due < start:
-            self.add_error("due_day", "The due day is on or after the start day.")
+            self.add_error("due_day", gettext("The due day is on or after the start day."))
         elif (
             phase
             and start is not None
@@ -119,13 +142,16 @@ class DeliverableTemplateForm(forms.ModelForm):
         ):
             self.add_error(
                 "due_day" if start >= phase.start_day else "start_day",
-                f"{phase.name} runs from day {phase.start_day} to day {phase.end_day}.",
+                gettext("%(phase)s runs from day %(start)s to day %(end)s.")
+                % {"phase": phase.name, "start": phase.start_day, "end": phase.end_day},
             )
         kind, area = data.get("kind"), data.get("readiness_area")
         if kind == DeliverableKind.READINESS_CHECK and not area:
-            self.add_error("readiness_area", "Choose the area this readiness check confirms.")
+            self.add_error(
+                "readiness_area", gettext("Choose the area this readiness check confirms.")
+            )
         elif kind and kind != DeliverableKind.READINESS_CHECK and area:
-            self.add_error("readiness_area", "Only readiness checks have an area.")
+            self.add_error("readiness_area", gettext("Only readiness checks have an area."))
         return data
 
 
@@ -133,7 +159,7 @@ class GateCriterionForm(forms.ModelForm):
     class Meta:
         model = GateCriterion
         fields = ["statement"]
-        labels = {"statement": "What must be true to pass the gate"}
+        labels = {"statement": _("What must be true to pass the gate")}
         widgets = {"statement": forms.Textarea(attrs={"rows": 2, "maxlength": 300})}
 
 
@@ -143,13 +169,13 @@ class MoveForm(forms.Form):
 
 class PublishForm(forms.Form):
     make_default = forms.BooleanField(
-        required=False, label="Make this version the default for new pilots"
+        required=False, label=_("Make this version the default for new pilots")
     )
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="Playbook file",
-        help_text="YAML (.yaml, .yml) or JSON (.json), as written by Export.",
+        label=_("Playbook file"),
+        help_text=_("YAML (.yaml, .yml) or JSON (.json), as written by Export."),
         widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,.json"}),
     )

@@ -17,6 +17,7 @@ from typing import Literal
 
 import yaml
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from playbook.models import (
     DeliverableKind,
@@ -75,15 +76,15 @@ def decode_upload(raw: bytes) -> str:
     """Bytes of an uploaded file as text; a file that is not UTF-8 is refused with its line."""
     if len(raw) > MAX_FILE_BYTES:
         raise PlaybookFileError(
-            f"The file is {len(raw) // 1000} kB; a playbook file may be at most "
-            f"{MAX_FILE_BYTES // 1000} kB."
+            _("The file is %(size)s kB; a playbook file may be at most %(max)s kB.")
+            % {"size": len(raw) // 1000, "max": MAX_FILE_BYTES // 1000}
         )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PlaybookFileError(
-            [Problem((), "the file is not UTF-8 text; save it as UTF-8 and try again", line, 1)]
+            [Problem((), _("the file is not UTF-8 text; save it as UTF-8 and try again"), line, 1)]
         ) from exc
 
 
@@ -98,7 +99,7 @@ def guess_format(filename: str, text: str) -> Format:
 
 def parse_playbook_text(text: str, fmt: Format) -> ParsedDocument:
     if len(text) > MAX_FILE_BYTES:
-        raise PlaybookFileError("The file is too large for a playbook.")
+        raise PlaybookFileError(_("The file is too large for a playbook."))
     if fmt == "json":
         return _parse_json(text)
     return _parse_yaml(text)
@@ -109,10 +110,17 @@ def _parse_json(text: str) -> ParsedDocument:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlaybookFileError(
-            [Problem((), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno)]
+            [
+                Problem(
+                    (),
+                    _("not valid JSON: %(error)s") % {"error": exc.msg},
+                    exc.lineno,
+                    exc.colno,
+                )
+            ]
         ) from exc
     except RecursionError as exc:
-        raise PlaybookFileError("The file is nested too deeply to be a playbook.") from exc
+        raise PlaybookFileError(_("The file is nested too deeply to be a playbook.")) from exc
     # JSON is (for our purposes) YAML too: reading it again through YAML's composer gives the
     # line of each value, for schema problems. Where that fails, problems go without lines.
     try:
@@ -138,11 +146,12 @@ def _parse_yaml(text: str) -> ParsedDocument:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise PlaybookFileError([Problem((), f"not valid YAML: {message}", line, column)]) from exc
+        problem = Problem((), _("not valid YAML: %(error)s") % {"error": message}, line, column)
+        raise PlaybookFileError([problem]) from exc
     except yaml.YAMLError as exc:
-        raise PlaybookFileError(f"not valid YAML: {exc}") from exc
+        raise PlaybookFileError(_("not valid YAML: %(error)s") % {"error": exc}) from exc
     except RecursionError as exc:
-        raise PlaybookFileError("The file is nested too deeply to be a playbook.") from exc
+        raise PlaybookFileError(_("The file is nested too deeply to be a playbook.")) from exc
     finally:
         loader.dispose()
 
@@ -162,7 +171,7 @@ def _node_lines(root: yaml.Node) -> tuple[LineMap, list[Problem]]:
             problems.append(
                 Problem(
                     path,
-                    "anchors and aliases (& and *) are not supported; write the value out",
+                    _("anchors and aliases (& and *) are not supported; write the value out"),
                     mark.line + 1,
                     mark.column + 1,
                 )
@@ -181,7 +190,7 @@ def _node_lines(root: yaml.Node) -> tuple[LineMap, list[Problem]]:
                     problems.append(
                         Problem(
                             (*path, name),
-                            f"“{name}” appears twice here",
+                            _("“%(name)s” appears twice here") % {"name": name},
                             key_mark.line + 1,
                             key_mark.column + 1,
                         )

@@ -13,6 +13,8 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def new_key() -> str:
@@ -25,43 +27,50 @@ class PlaybookLocked(Exception):
     """The version is published or retired, so it cannot change; the message is fit to show."""
 
     def __init__(self, playbook: "Playbook"):
-        super().__init__(
-            f"Version {playbook.version} of “{playbook.name}” is "
-            f"{playbook.get_status_display().lower()} and cannot change. "
-            "Start a new draft from it to make changes."
-        )
+        params = {"version": playbook.version, "name": playbook.name}
+        if playbook.status == Playbook.Status.RETIRED:
+            message = gettext(
+                "Version %(version)s of “%(name)s” is retired and cannot change. "
+                "Start a new draft from it to make changes."
+            )
+        else:
+            message = gettext(
+                "Version %(version)s of “%(name)s” is published and cannot change. "
+                "Start a new draft from it to make changes."
+            )
+        super().__init__(message % params)
         self.playbook = playbook
 
 
 class Dimension(models.TextChoices):
-    INFRASTRUCTURE = "infrastructure", "Infrastructure"
-    DATA = "data", "Data"
-    MODEL = "model", "Model"
-    GOVERNANCE = "governance", "Governance"
-    TEAM = "team", "Team"
-    ORGANISATION = "organisation", "Organisation"
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    DATA = "data", _("Data")
+    MODEL = "model", _("Model")
+    GOVERNANCE = "governance", _("Governance")
+    TEAM = "team", _("Team")
+    ORGANISATION = "organisation", _("Organisation")
 
 
 class DeliverableKind(models.TextChoices):
-    ACTIVITY = "activity", "Workstream activity"
-    PHASE_DELIVERABLE = "phase_deliverable", "Phase deliverable"
-    READINESS_CHECK = "readiness_check", "Readiness check"
+    ACTIVITY = "activity", _("Workstream activity")
+    PHASE_DELIVERABLE = "phase_deliverable", _("Phase deliverable")
+    READINESS_CHECK = "readiness_check", _("Readiness check")
 
 
 class ReadinessArea(models.TextChoices):
     NONE = "", "—"
-    TECHNICAL = "technical", "Technical"
-    OPERATIONAL = "operational", "Operational"
-    ORGANISATIONAL = "organisational", "Organisational"
+    TECHNICAL = "technical", _("Technical")
+    OPERATIONAL = "operational", _("Operational")
+    ORGANISATIONAL = "organisational", _("Organisational")
 
 
 class SignerRole(models.TextChoices):
     """Who signs a phase gate. `leadership_if_high_risk` applies only to high-risk pilots."""
 
-    PRODUCTION_OWNER = "production_owner", "Production owner"
-    PROGRAMME_MANAGER = "programme_manager", "Programme manager"
-    GOVERNANCE_REVIEWER = "governance_reviewer", "Governance reviewer"
-    LEADERSHIP_IF_HIGH_RISK = "leadership_if_high_risk", "Leadership (high-risk pilots)"
+    PRODUCTION_OWNER = "production_owner", _("Production owner")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
+    GOVERNANCE_REVIEWER = "governance_reviewer", _("Governance reviewer")
+    LEADERSHIP_IF_HIGH_RISK = "leadership_if_high_risk", _("Leadership (high-risk pilots)")
 
 
 class PlaybookQuerySet(models.QuerySet):
@@ -94,9 +103,9 @@ class PlaybookQuerySet(models.QuerySet):
 
 class Playbook(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
 
     slug = models.SlugField(max_length=80)
     version = models.PositiveIntegerField()
@@ -110,8 +119,10 @@ class Playbook(models.Model):
     length_days = models.PositiveSmallIntegerField(default=90)
     escalation_days = models.PositiveSmallIntegerField(
         default=3,
-        help_text="Open work overdue by more than this many days is escalated to the "
-        "programme manager and the production owner.",
+        help_text=_(
+            "Open work overdue by more than this many days is escalated to the "
+            "programme manager and the production owner."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -219,7 +230,7 @@ class GateCriterion(models.Model):
 
     class Meta:
         ordering = ["phase__number", "order"]
-        verbose_name_plural = "gate criteria"
+        verbose_name_plural = _("gate criteria")
         constraints = [
             models.UniqueConstraint(fields=["phase", "order"], name="criterion_order_per_phase"),
             models.UniqueConstraint(fields=["phase", "key"], name="criterion_key_per_phase"),

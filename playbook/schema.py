@@ -11,6 +11,9 @@ of the value (`phases[0].deliverables[2].due_day`, counted from 0) and, for file
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from playbook.models import DeliverableKind, Dimension, ReadinessArea, SignerRole
 
 SCHEMA_ID = "ninety-playbook/1"
@@ -69,14 +72,26 @@ class Problem:
     message: str
     line: int | None = None
     column: int | None = None
+    # The message says something of the value at `path` without naming it ("is missing"),
+    # so a reader of the editor needs the field's name put before it.
+    predicate: bool = False
 
     @property
     def where(self) -> str:
-        return format_path(self.path) or "the file"
+        return format_path(self.path) or _("the file")
 
     def __str__(self) -> str:
-        place = f"line {self.line}, column {self.column}: " if self.line else ""
-        return f"{place}{self.where}: {self.message}" if self.path else f"{place}{self.message}"
+        params = {
+            "line": self.line,
+            "column": self.column,
+            "where": self.where,
+            "message": self.message,
+        }
+        if self.line and self.path:
+            return _("line %(line)s, column %(column)s: %(where)s: %(message)s") % params
+        if self.line:
+            return _("line %(line)s, column %(column)s: %(message)s") % params
+        return f"{self.where}: {self.message}" if self.path else self.message
 
 
 def format_path(path: Path) -> str:
@@ -112,39 +127,57 @@ class _Checker:
         self.problems: list[Problem] = []
 
     # -- recording ---------------------------------------------------------------
-    def add(self, path: Path, message: str) -> None:
+    def add(self, path: Path, message: str, *, predicate: bool = False) -> None:
+        """Record a problem. `predicate`: the message is what is wrong with the value at
+        `path`, said without naming it ("is missing", "must be a whole number")."""
         line = column = None
         for end in range(len(path), -1, -1):
             if path[:end] in self.lines:
                 line, column = self.lines[path[:end]]
                 break
-        self.problems.append(Problem(path, message, line, column))
+        self.problems.append(Problem(path, message, line, column, predicate))
+
+    def missing(self, path: Path) -> None:
+        # Translators: said of a field of a playbook file, after its name or path.
+        self.add(path, _("is missing"), predicate=True)
+
+    def too_long(self, path: Path, length: int, max_length: int) -> None:
+        message = ngettext(
+            "is %(length)s character long; at most %(max)s",
+            "is %(length)s characters long; at most %(max)s",
+            length,
+        )
+        self.add(path, message % {"length": length, "max": max_length}, predicate=True)
 
     # -- typed reads: each returns the value, or None after recording a problem ------
     def mapping(self, value, path: Path, allowed: set[str]) -> dict | None:
         if not isinstance(value, dict):
-            self.add(path, "must be a mapping of fields (name: value)")
+            self.add(path, _("must be a mapping of fields (name: value)"), predicate=True)
             return None
         for name in value:
             if name not in allowed:
                 known = ", ".join(sorted(allowed))
-                self.add((*path, str(name)), f"unknown field “{name}” (known fields: {known})")
+                self.add(
+                    (*path, str(name)),
+                    _("unknown field “%(name)s” (known fields: %(known)s)")
+                    % {"name": name, "known": known},
+                )
         return value
 
     def text(self, data: dict, name: str, path: Path, *, required: bool, max_length: int):
         value = data.get(name)
         if value is None:
             if required:
-                self.add((*path, name), "is missing")
+                self.missing((*path, name))
             return None if required else ""
         if not isinstance(value, str):
-            self.add((*path, name), "must be text (put it in quotes)")
+            self.add((*path, name), _("must be text (put it in quotes)"), predicate=True)
             return None
         if required and not value.strip():
-            self.add((*path, name), "must not be empty")
+            self.add((*path, name), _("must not be empty"), predicate=True)
             return None
         if len(value) > max_length:
-            self.add((*path, name), f"is {len(value)} characters long; at most {max_length}")
+            self.too_long((*path, name), len(value), max_length)
             return None
         return value
 
@@ -152,31 +185,39 @@ class _Checker:
         value = data.get(name)
         if value is None:
             if required:
-                self.add((*path, name), "is missing")
+                self.missing((*path, name))
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add((*path, name), "must be a whole number")
+            self.add((*path, name), _("must be a whole number"), predicate=True)
             return None
         if not low <= value <= high:
-            self.add((*path, name), f"is {value}; it must be between {low} and {high}")
+            self.add(
+                (*path, name),
+                _("is %(value)s; it must be between %(low)s and %(high)s")
+                % {"value": value, "low": low, "high": high},
+                predicate=True,
+            )
             return None
         return value
 
     def boolean(self, data: dict, name: str, path: Path) -> None:
         value = data.get(name)
         if value is not None and not isinstance(value, bool):
-            self.add((*path, name), "must be true or false")
+            self.add((*path, name), _("must be true or false"), predicate=True)
 
     def choice(self, data: dict, name: str, path: Path, choices, *, required: bool, default=""):
         value = data.get(name)
         if value is None:
             if required:
-                self.add((*path, name), "is missing")
+                self.missing((*path, name))
                 return None
             return default
         if value not in choices.values:
             allowed = ", ".join(v for v in choices.values if v)
-            self.add((*path, name), f"“{value}” is not one of: {allowed}")
+            self.add(
+                (*path, name),
+                _("“%(value)s” is not one of: %(allowed)s") % {"value": value, "allowed": allowed},
+            )
             return None
         return value
 
@@ -184,10 +225,10 @@ class _Checker:
         value = data.get(name)
         if value is None:
             if required:
-                self.add((*path, name), "is missing")
+                self.missing((*path, name))
             return None if required else []
         if not isinstance(value, list):
-            self.add((*path, name), "must be a list")
+            self.add((*path, name), _("must be a list"), predicate=True)
             return None
         return value
 
@@ -198,8 +239,11 @@ class _Checker:
         if not isinstance(value, str) or not KEY_RE.fullmatch(value) or len(value) > 40:
             self.add(
                 (*path, "key"),
-                "must be up to 40 letters, digits, hyphens or underscores, starting with a "
-                "letter or digit",
+                _(
+                    "must be up to 40 letters, digits, hyphens or underscores, starting with a "
+                    "letter or digit"
+                ),
+                predicate=True,
             )
             return None
         return value
@@ -211,12 +255,21 @@ class _Checker:
             return
         schema = top.get("schema")
         if schema is not None and schema != SCHEMA_ID:
-            self.add(("schema",), f"is “{schema}”; this version of Ninety reads {SCHEMA_ID}")
+            self.add(
+                ("schema",),
+                _("is “%(schema)s”; this version of Ninety reads %(schema_id)s")
+                % {"schema": schema, "schema_id": SCHEMA_ID},
+                predicate=True,
+            )
         slug = top.get("slug")
         if slug is None:
-            self.add(("slug",), "is missing")
+            self.missing(("slug",))
         elif not isinstance(slug, str) or not SLUG_RE.fullmatch(slug) or len(slug) > 80:
-            self.add(("slug",), "must be lowercase letters and digits joined by single hyphens")
+            self.add(
+                ("slug",),
+                _("must be lowercase letters and digits joined by single hyphens"),
+                predicate=True,
+            )
         self.integer(top, "version", (), required=self.require_version, low=1, high=32767)
         self.text(top, "name", (), required=True, max_length=120)
         self.text(top, "description", (), required=False, max_length=5000)
@@ -229,10 +282,15 @@ class _Checker:
         if phases is None:
             return
         if not phases:
-            self.add(("phases",), "a playbook needs at least one phase")
+            self.add(("phases",), _("a playbook needs at least one phase"))
             return
         if len(phases) > MAX_PHASES:
-            self.add(("phases",), f"has {len(phases)} phases; at most {MAX_PHASES}")
+            message = ngettext(
+                "has %(count)s phase; at most %(max)s",
+                "has %(count)s phases; at most %(max)s",
+                len(phases),
+            )
+            self.add(("phases",), message % {"count": len(phases), "max": MAX_PHASES})
             return
         keys: dict[str, dict[str, Path]] = {"phase": {}, "deliverable": {}, "criterion": {}}
         previous_end: int | None = None
@@ -248,8 +306,12 @@ class _Checker:
         if number is not None and number != index + 1:
             self.add(
                 (*path, "number"),
-                f"is {number}, but this is phase {index + 1}: number phases 1, 2, 3… in the "
-                "order they run",
+                _(
+                    "is %(number)s, but this is phase %(position)s: number phases 1, 2, 3… in "
+                    "the order they run"
+                )
+                % {"number": number, "position": index + 1},
+                predicate=True,
             )
         position = index + 1
         self.unique(keys["phase"], self.key(phase, path, phase_key(position)), (*path, "key"))
@@ -259,25 +321,38 @@ class _Checker:
         end = self.integer(phase, "end_day", path, required=True, low=1, high=MAX_DAY)
         days_ok = start is not None and end is not None
         if days_ok and end < start:
-            self.add((*path, "end_day"), f"day {end} is before the phase starts (day {start})")
+            self.add(
+                (*path, "end_day"),
+                _("day %(end)s is before the phase starts (day %(start)s)")
+                % {"end": end, "start": start},
+            )
             days_ok = False
         if days_ok and length is not None and end > length:
             self.add(
                 (*path, "end_day"),
-                f"day {end} is after the playbook ends (day {length}); lengthen the playbook "
-                "or end the phase sooner",
+                _(
+                    "day %(end)s is after the playbook ends (day %(length)s); lengthen the "
+                    "playbook or end the phase sooner"
+                )
+                % {"end": end, "length": length},
             )
         if days_ok and previous_end is not None and start <= previous_end:
             self.add(
                 (*path, "start_day"),
-                f"day {start} is not after the previous phase ends (day {previous_end}); "
-                "phases follow one another",
+                _(
+                    "day %(start)s is not after the previous phase ends (day %(previous_end)s); "
+                    "phases follow one another"
+                )
+                % {"start": start, "previous_end": previous_end},
             )
         self.signers(phase, path)
         self.criteria(phase, path, position, keys)
         deliverables = self.sequence(phase, "deliverables", path, required=False) or []
         if len(deliverables) > MAX_ITEMS_PER_PHASE:
-            self.add((*path, "deliverables"), f"at most {MAX_ITEMS_PER_PHASE} in a phase")
+            self.add(
+                (*path, "deliverables"),
+                _("at most %(max)s in a phase") % {"max": MAX_ITEMS_PER_PHASE},
+            )
             deliverables = []
         for item_index, raw in enumerate(deliverables):
             item_path: Path = (*path, "deliverables", item_index)
@@ -295,15 +370,24 @@ class _Checker:
         for i, role in enumerate(signers):
             if not isinstance(role, str) or role not in SignerRole.values:
                 allowed = ", ".join(SignerRole.values)
-                self.add((*path, "gate_signers", i), f"“{role}” is not one of: {allowed}")
+                self.add(
+                    (*path, "gate_signers", i),
+                    _("“%(value)s” is not one of: %(allowed)s")
+                    % {"value": role, "allowed": allowed},
+                )
             elif role in seen:
-                self.add((*path, "gate_signers", i), f"“{role}” is listed twice")
+                self.add(
+                    (*path, "gate_signers", i), _("“%(role)s” is listed twice") % {"role": role}
+                )
             seen.add(role)
 
     def criteria(self, phase: dict, path: Path, position: int, keys) -> None:
         criteria = self.sequence(phase, "gate_criteria", path, required=False) or []
         if len(criteria) > MAX_ITEMS_PER_PHASE:
-            self.add((*path, "gate_criteria"), f"at most {MAX_ITEMS_PER_PHASE} in a phase")
+            self.add(
+                (*path, "gate_criteria"),
+                _("at most %(max)s in a phase") % {"max": MAX_ITEMS_PER_PHASE},
+            )
             return
         for i, item in enumerate(criteria):
             item_path: Path = (*path, "gate_criteria", i)
@@ -311,11 +395,15 @@ class _Checker:
             if isinstance(item, str):
                 key = default_key
                 if not item.strip():
-                    self.add(item_path, "must not be empty")
+                    self.add(item_path, _("must not be empty"), predicate=True)
                 elif len(item) > 300:
-                    self.add(item_path, f"is {len(item)} characters long; at most 300")
+                    self.too_long(item_path, len(item), 300)
             elif not isinstance(item, dict):
-                self.add(item_path, "must be text, or a mapping with a statement (and a key)")
+                self.add(
+                    item_path,
+                    _("must be text, or a mapping with a statement (and a key)"),
+                    predicate=True,
+                )
                 continue
             else:
                 mapping = self.mapping(item, item_path, CRITERION_FIELDS)
@@ -336,10 +424,10 @@ class _Checker:
         if kind == DeliverableKind.READINESS_CHECK and area == "":
             self.add(
                 (*path, "readiness_area"),
-                "a readiness check needs its area: technical, operational or organisational",
+                _("a readiness check needs its area: technical, operational or organisational"),
             )
         elif kind not in (None, DeliverableKind.READINESS_CHECK) and area:
-            self.add((*path, "readiness_area"), "only readiness checks have an area")
+            self.add((*path, "readiness_area"), _("only readiness checks have an area"))
         self.boolean(item, "mandatory", path)
         self.boolean(item, "evidence_required", path)
         start = self.integer(item, "start_day", path, required=True, low=1, high=MAX_DAY)
@@ -347,18 +435,34 @@ class _Checker:
         if start is None or due is None:
             return
         if due < start:
-            self.add((*path, "due_day"), f"day {due} is before the start day ({start})")
+            self.add(
+                (*path, "due_day"),
+                _("day %(due)s is before the start day (%(start)s)") % {"due": due, "start": start},
+            )
         elif phase_days and not (phase_days[0] <= start and due <= phase_days[1]):
             self.add(
                 (*path, "start_day" if start < phase_days[0] else "due_day"),
-                f"days {start}-{due} fall outside the phase (days {phase_days[0]}-{phase_days[1]})",
+                _(
+                    "days %(start)s-%(due)s fall outside the phase "
+                    "(days %(phase_start)s-%(phase_end)s)"
+                )
+                % {
+                    "start": start,
+                    "due": due,
+                    "phase_start": phase_days[0],
+                    "phase_end": phase_days[1],
+                },
             )
 
     def unique(self, seen: dict[str, Path], key: str | None, path: Path) -> None:
         if key is None:
             return
         if key in seen:
-            self.add(path, f"key “{key}” is already used at {format_path(seen[key])}")
+            self.add(
+                path,
+                _("key “%(key)s” is already used at %(where)s")
+                % {"key": key, "where": format_path(seen[key])},
+            )
         else:
             seen[key] = path
 

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from governance.access import get_pilot_for_governance
@@ -31,34 +32,36 @@ PERSON_KEYS = {
 }
 # Every verb the product writes starts with one of these (a test holds them to it).
 KINDS = [
-    ("pilot", "Pilot"),
-    ("intake", "Intake answers and costs"),
-    ("decision", "Decisions: start, triage, pause, stop, go-live"),
-    ("kpi", "KPI readings"),
-    ("rollout", "Rollout steps"),
-    ("operation", "Operation in production"),
-    ("phase", "Phases"),
-    ("deliverable", "Deliverables"),
-    ("classification", "AI Act classification"),
-    ("risk", "Risks and acceptances"),
-    ("gate", "Gates and signatures"),
-    ("document", "Documents"),
-    ("review", "Governance review"),
-    ("admin", "Changes in the admin"),
+    ("pilot", _("Pilot")),
+    ("intake", _("Intake answers and costs")),
+    ("decision", _("Decisions: start, triage, pause, stop, go-live")),
+    ("kpi", _("KPI readings")),
+    ("rollout", _("Rollout steps")),
+    ("operation", _("Operation in production")),
+    ("phase", _("Phases")),
+    ("deliverable", _("Deliverables")),
+    ("classification", _("AI Act classification")),
+    ("risk", _("Risks and acceptances")),
+    ("gate", _("Gates and signatures")),
+    ("document", _("Documents")),
+    ("review", _("Governance review")),
+    ("admin", _("Changes in the admin")),
 ]
 
 
 class AuditFilterForm(forms.Form):
     person = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, choices=[("", "Anyone")]
+        label=_("Person"), required=False, coerce=int, empty_value=None, choices=[("", _("Anyone"))]
     )
-    kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *KINDS])
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Every kind")), *KINDS]
+    )
 
     def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", "Anyone"), *people]
-        self.fields["person"].widget.attrs["aria-label"] = "Person"
-        self.fields["kind"].widget.attrs["aria-label"] = "Kind"
+        self.fields["person"].choices = [("", _("Anyone")), *people]
+        self.fields["person"].widget.attrs["aria-label"] = _("Person")
+        self.fields["kind"].widget.attrs["aria-label"] = _("Kind")
 
 
 def _filtered_events(request: HttpRequest, pilot):

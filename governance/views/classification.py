@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import (
@@ -18,6 +19,7 @@ from governance.classification import (
     classification_confirm,
     classification_prepare,
     obligations_for,
+    reasons_shown,
 )
 from governance.forms_classification import QuestionnaireForm
 from governance.models import Classification, Obligation
@@ -34,6 +36,10 @@ def classification_page(request: HttpRequest, pk: int) -> HttpResponse:
         Classification.objects.filter(pilot=pilot).select_related("prepared_by", "confirmed_by")
     )
     current = next((c for c in every if c.superseded_at is None), None)
+    for classification in every:
+        # Stored in English (a fact of the audit chain); shown in the reader's language.
+        # Only this page's copies change: nothing here is saved.
+        classification.reasons = reasons_shown(classification)
     context = {
         "pilot": pilot,
         "tab": "governance",
@@ -55,7 +61,7 @@ def classification_new(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     require(
         can_prepare_classification(request.user, pilot),
-        "Only the pilot's programme manager or a governance reviewer can classify it.",
+        _("Only the pilot's programme manager or a governance reviewer can classify it."),
     )
     current = Classification.objects.current().filter(pilot=pilot).first()
     initial = QuestionnaireForm.initial_from(current.answers) if current else {}
@@ -66,8 +72,8 @@ def classification_new(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(
             request,
-            f"Classified as “{classification.get_risk_class_display()}”. "
-            "A governance reviewer confirms it.",
+            _("Classified as “%(risk_class)s”. A governance reviewer confirms it.")
+            % {"risk_class": classification.get_risk_class_display()},
         )
         return redirect("governance-classification", pk=pilot.pk)
     context = {
@@ -86,7 +92,7 @@ def classification_confirm_view(request: HttpRequest, pk: int, classification_pk
     pilot = get_pilot_for_governance(request.user, pk)
     require(
         can_confirm_classification(request.user),
-        "Only a governance reviewer can confirm a classification.",
+        _("Only a governance reviewer can confirm a classification."),
     )
     classification = get_classification_in_pilot(pilot, classification_pk)
     try:
@@ -94,5 +100,5 @@ def classification_confirm_view(request: HttpRequest, pk: int, classification_pk
     except ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Classification confirmed.")
+        messages.success(request, _("Classification confirmed."))
     return redirect("governance-classification", pk=pilot.pk)

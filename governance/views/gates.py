@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance import documents, gates
@@ -84,7 +85,7 @@ def gate_sign(request: HttpRequest, pk: int, number: int, slot: str) -> HttpResp
     run = _phase_run(pilot, number)
     if slot not in SignerRole.values:
         raise Http404("No such signature slot")
-    require(gates.may_sign(request.user, slot, pilot), "You cannot sign for this role here.")
+    require(gates.may_sign(request.user, slot, pilot), _("You cannot sign for this role here."))
     form = SignForm(request.POST)
     if not form.is_valid():
         context = _gate_context(request, pilot, run, sign_form=form, form_slot=slot)
@@ -101,7 +102,7 @@ def gate_sign(request: HttpRequest, pk: int, number: int, slot: str) -> HttpResp
             request, pilot, run, sign_form=form, form_slot=slot, refusal=str(exc)
         )
         return render(request, "governance/gate.html", context, status=400)
-    messages.success(request, f"Signed as {SignerRole(slot).label}.")
+    messages.success(request, _("Signed as %(role)s.") % {"role": SignerRole(slot).label})
     return redirect(_gate_url(pilot, number))
 
 
@@ -110,7 +111,7 @@ def gate_sign(request: HttpRequest, pk: int, number: int, slot: str) -> HttpResp
 def gate_reopen(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     run = _phase_run(pilot, number)
-    require(gates.may_reopen(request.user, pilot), "Only the programme manager reopens a gate.")
+    require(gates.may_reopen(request.user, pilot), _("Only the programme manager reopens a gate."))
     form = ReopenForm(request.POST)
     if form.is_valid():
         try:
@@ -118,7 +119,7 @@ def gate_reopen(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         except ChangeRefused as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Gate reopened; its signatures are superseded.")
+            messages.success(request, _("Gate reopened; its signatures are superseded."))
             return redirect(_gate_url(pilot, number))
     context = _gate_context(request, pilot, run, reopen_form=form)
     return render(request, "governance/gate.html", context, status=400)
@@ -129,7 +130,8 @@ def gate_reopen(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 def review_record(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
     require(
-        is_governance_reviewer(request.user), "Governance reviewers record the independent review."
+        is_governance_reviewer(request.user),
+        _("Governance reviewers record the independent review."),
     )
     run = _phase_run(pilot, 3)
     form = ReviewForm(request.POST)
@@ -139,7 +141,7 @@ def review_record(request: HttpRequest, pk: int) -> HttpResponse:
         except ChangeRefused as exc:
             form.add_error("reviewer", str(exc))
         else:
-            messages.success(request, "Independent review recorded.")
+            messages.success(request, _("Independent review recorded."))
             return redirect(_gate_url(pilot, 3))
     context = _gate_context(request, pilot, run, review_form=form)
     return render(request, "governance/gate.html", context, status=400)
@@ -175,7 +177,7 @@ def _document(request: HttpRequest, pk: int, document_pk: int) -> tuple[Pilot, S
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     pilot, document = _document(request, pk, document_pk)
     if document.status != SignOffDocument.Status.READY:
-        messages.error(request, "This sign-off document is not ready yet.")
+        messages.error(request, _("This sign-off document is not ready yet."))
         return redirect(_gate_url(pilot, document.phase_run.number))
     name = f"{pilot.reference}-phase{document.phase_run.number}-signoff-{document.generation}.pdf"
     return _pdf_response(document.pdf, name)
@@ -185,13 +187,13 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 @require_POST
 def document_retry(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     pilot, document = _document(request, pk, document_pk)
-    require(gates.may_reopen(request.user, pilot), "Only the programme manager can retry this.")
+    require(gates.may_reopen(request.user, pilot), _("Only the programme manager can retry this."))
     try:
         documents.document_retry(document=document, actor=request.user)
     except ChangeRefused as exc:
         messages.info(request, str(exc))
     else:
-        messages.success(request, "Rendering the sign-off document again.")
+        messages.success(request, _("Rendering the sign-off document again."))
     return redirect(_gate_url(pilot, document.phase_run.number))
 
 

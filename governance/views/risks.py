@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 
@@ -88,11 +89,11 @@ def _register_anchor(pilot_pk: int, risk_pk: int | None = None) -> str:
 @require_http_methods(["GET", "POST"])
 def risk_create(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
-    require(can_edit_risks(request.user, pilot), "You can read this register but not change it.")
+    require(can_edit_risks(request.user, pilot), _("You can read this register but not change it."))
     form = RiskForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         risk = risks.risk_create(pilot=pilot, actor=request.user, **form.changes())
-        messages.success(request, f"Risk “{risk.title}” added.")
+        messages.success(request, _("Risk “%(title)s” added.") % {"title": risk.title})
         return redirect(_register_anchor(pilot.pk, risk.pk))
     context = {"pilot": pilot, "tab": "governance", "form": form, "risk": None}
     status = 400 if form.errors else 200
@@ -103,7 +104,7 @@ def risk_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def risk_edit(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
     pilot = get_pilot_for_governance(request.user, pk)
-    require(can_edit_risks(request.user, pilot), "You can read this register but not change it.")
+    require(can_edit_risks(request.user, pilot), _("You can read this register but not change it."))
     risk = get_risk_in_pilot(pilot, risk_pk)
     form = RiskForm(
         request.POST if request.method == "POST" else None,
@@ -131,7 +132,7 @@ def risk_edit(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
                 if request.htmx:
                     context = _overview_context(request, pilot)
                     return render(request, "governance/overview.html#register", context)
-                messages.success(request, f"Risk “{risk.title}” saved.")
+                messages.success(request, _("Risk “%(title)s” saved.") % {"title": risk.title})
                 return redirect(_register_anchor(pilot.pk, risk.pk))
     context = {"pilot": pilot, "tab": "governance", "form": form, "risk": risk}
     if request.htmx:
@@ -153,12 +154,13 @@ def risk_accept(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
     risk = get_risk_in_pilot(pilot, risk_pk)
     level = risks.level_of(risk.residual_score)
     if not risks.needs_acceptance(risk):
-        messages.info(request, f"“{risk.title}” needs no acceptance: it is low or closed.")
+        messages.info(
+            request,
+            _("“%(title)s” needs no acceptance: it is low or closed.") % {"title": risk.title},
+        )
         return redirect(_register_anchor(pilot.pk, risk.pk))
     require(
-        risks.authority_of(request.user, level) is not None,
-        f"A {level.label.lower()} residual risk must be accepted by "
-        f"{risks.authority_needed_text(level).lower()}.",
+        risks.authority_of(request.user, level) is not None, risks.authority_refusal_text(level)
     )
     today = timezone.localdate()
     form = AcceptForm(
@@ -190,7 +192,9 @@ def risk_accept(request: HttpRequest, pk: int, risk_pk: int) -> HttpResponse:
             except ChangeRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Residual risk of “{risk.title}” accepted.")
+                messages.success(
+                    request, _("Residual risk of “%(title)s” accepted.") % {"title": risk.title}
+                )
                 return redirect(_register_anchor(pilot.pk, risk.pk))
     context = {
         "pilot": pilot,

@@ -1,6 +1,76 @@
 from django import template
+from django.utils import dateformat, numberformat
+from django.utils.translation import get_language
 
 register = template.Library()
+
+# Date formats by name and language (Django's date-format letters); month and day names
+# come translated from Django's own catalogues. A language not listed uses English's.
+DATE_FORMATS = {
+    "en": {
+        "date": "j M Y",
+        "date_long": "j F Y",
+        "datetime": "j M Y, H:i",
+        "datetime_long": "j F Y, H:i",
+        "datetime_long_tz": "j F Y H:i T",
+        "month_day": "j M",
+        "month_day_long": "j F",
+        "month_day_time": "j M H:i",
+        "day": "D j M",
+        "weekday_long": "l j F",
+    },
+    "nl": {
+        "date": "j M Y",
+        "date_long": "j F Y",
+        "datetime": "j M Y, H:i",
+        "datetime_long": "j F Y, H:i",
+        "datetime_long_tz": "j F Y H:i T",
+        "month_day": "j M",
+        "month_day_long": "j F",
+        "month_day_time": "j M H:i",
+        "day": "D j M",
+        "weekday_long": "l j F",
+    },
+    "de": {
+        "date": "j. M Y",
+        "date_long": "j. F Y",
+        "datetime": "j. M Y, H:i",
+        "datetime_long": "j. F Y, H:i",
+        "datetime_long_tz": "j. F Y, H:i T",
+        "month_day": "j. M",
+        "month_day_long": "j. F",
+        "month_day_time": "j. M, H:i",
+        "day": "D, j. M",
+        "weekday_long": "l, j. F",
+    },
+}
+# How each language writes an amount of euros: where the sign goes, which separator.
+MONEY_FORMATS = {
+    "en": ("€ {amount}", ","),
+    "nl": ("€ {amount}", "."),
+    "de": ("{amount} €", "."),
+}
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def date_format_for(name: str) -> str:
+    """The format string `name` stands for in the active language."""
+    return DATE_FORMATS.get(_language(), DATE_FORMATS["en"])[name]
+
+
+@register.filter(expects_localtime=True)
+def ldate(value, name: str = "date") -> str:
+    """`value|ldate:"date"` — a date or time written as the reader's language writes it:
+    "5 Dec 2026", "5 dec 2026", "5. Dez. 2026". Names: see DATE_FORMATS."""
+    if value in (None, ""):
+        return ""
+    try:
+        return dateformat.format(value, date_format_for(name))
+    except AttributeError:  # a date where the format asks for a time
+        return ""
 
 
 @register.filter
@@ -13,10 +83,15 @@ def get_item(mapping, key):
 
 @register.filter
 def money(value) -> str:
-    """`value|money` — euros with thousands separators and no cents: "€ 120,500"."""
+    """`value|money` — whole euros as the reader's language writes them: "€ 120,500",
+    "€ 120.500", "120.500 €"."""
     if value in (None, ""):
         return ""
-    return f"€ {round(value):,}"
+    pattern, separator = MONEY_FORMATS.get(_language(), MONEY_FORMATS["en"])
+    amount = numberformat.format(
+        round(value), ".", grouping=3, thousand_sep=separator, force_grouping=True
+    )
+    return pattern.format(amount=amount)
 
 
 @register.filter

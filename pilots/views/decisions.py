@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pilots import decisions, intake
@@ -104,7 +106,11 @@ def triage_decide(request: HttpRequest, pk: int) -> HttpResponse:
             status, error = 409, str(exc)
         else:
             if not request.htmx:
-                messages.success(request, f"{pilot.reference}: {decision.get_kind_display()}.")
+                messages.success(
+                    request,
+                    _("%(reference)s: %(decision)s.")
+                    % {"reference": pilot.reference, "decision": decision.get_kind_display()},
+                )
                 return redirect(f"{reverse('triage')}#triage-{pk}")
             form = None
     else:
@@ -174,11 +180,16 @@ def pilot_decisions(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("pilot-decisions", pk=pk)
     text = {
-        DecisionKind.PAUSE: "Paused. Reminders stop until it is resumed.",
-        DecisionKind.KILL: "Stopped. Its plan and history are kept.",
-        DecisionKind.RESUME: "Resumed.",
+        DecisionKind.PAUSE: _("Paused. Reminders stop until it is resumed."),
+        DecisionKind.KILL: _("Stopped. Its plan and history are kept."),
+        DecisionKind.RESUME: _("Resumed."),
     }[decision.kind]
-    if decision.kind == DecisionKind.RESUME and decision.details.get("shift_days"):
-        text += f" Open dates moved on by {decision.details['shift_days']} days."
+    shift_days = decision.details.get("shift_days")
+    if decision.kind == DecisionKind.RESUME and shift_days:
+        text += " " + ngettext(
+            "Open dates moved on by %(count)s day.",
+            "Open dates moved on by %(count)s days.",
+            shift_days,
+        ) % {"count": shift_days}
     messages.success(request, text)
     return redirect("pilot-decisions", pk=pk)

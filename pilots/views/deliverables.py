@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pilots import services
@@ -55,7 +57,8 @@ def _tick_on_pilot_page(request: HttpRequest, pk: int, deliverable_pk: int, done
         if error:
             messages.error(request, error)
         else:
-            messages.success(request, f"“{deliverable.title}” {'done' if done else 'reopened'}.")
+            text = _("“%(title)s” done.") if done else _("“%(title)s” reopened.")
+            messages.success(request, text % {"title": deliverable.title})
         return redirect(pilot_anchor(pk, deliverable.pk))
     pilot = Pilot.objects.select_related("playbook").get(pk=pk)
     context = pilot_page_context(request, pilot)
@@ -115,7 +118,7 @@ def deliverable_edit(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
                 form.add_error(None, str(exc))
                 status = 400
             else:
-                messages.success(request, f"“{deliverable.title}” saved.")
+                messages.success(request, _("“%(title)s” saved.") % {"title": deliverable.title})
                 return redirect(pilot_anchor(pk, deliverable.pk))
         else:
             status = 400
@@ -148,7 +151,7 @@ def deliverable_waive(request: HttpRequest, pk: int, deliverable_pk: int) -> Htt
             except services.ChangeRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"“{deliverable.title}” waived.")
+                messages.success(request, _("“%(title)s” waived.") % {"title": deliverable.title})
                 return redirect(pilot_anchor(pk, deliverable.pk))
     context = {"form": form, "deliverable": deliverable, "pilot": deliverable.pilot}
     return render(request, "pilots/waive_form.html", context, status=status)
@@ -162,14 +165,16 @@ def deliverable_reopen(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
     try:
         if version is None:
             # Without the version the page showed, a concurrent change would go unseen.
-            raise services.ChangeRefused("This page is out of date. Reload it and try again.")
+            raise services.ChangeRefused(_("This page is out of date. Reload it and try again."))
         services.deliverable_reopen(
             deliverable=deliverable, expected_version=version, actor=request.user
         )
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"“{deliverable.title}” is back in the plan.")
+        messages.success(
+            request, _("“%(title)s” is back in the plan.") % {"title": deliverable.title}
+        )
     return redirect(pilot_anchor(pk, deliverable.pk))
 
 
@@ -208,8 +213,12 @@ def deliverables_assign(request: HttpRequest, pk: int) -> HttpResponse:
     owner = form.cleaned_data["owner"]
     messages.success(
         request,
-        f"{count} deliverable{'s' if count != 1 else ''} assigned to "
-        f"{owner.get_full_name() or owner.username}.",
+        ngettext(
+            "%(count)s deliverable assigned to %(owner)s.",
+            "%(count)s deliverables assigned to %(owner)s.",
+            count,
+        )
+        % {"count": count, "owner": owner.get_full_name() or owner.username},
     )
     return redirect("pilot-detail", pk=pk)
 
@@ -227,14 +236,14 @@ def _assign_refused(request: HttpRequest, pilot: Pilot, form: BulkAssignForm) ->
 def deliverable_add(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_edit(request.user, pk)
     if not pilot.is_launched:
-        messages.error(request, "Launch the pilot before adding deliverables to its plan.")
+        messages.error(request, _("Launch the pilot before adding deliverables to its plan."))
         return redirect("pilot-detail", pk=pk)
     form = CustomDeliverableForm(request.POST if request.method == "POST" else None, pilot=pilot)
     if request.method == "POST" and form.is_valid():
         deliverable = services.deliverable_add_custom(
             pilot=pilot, actor=request.user, **form.cleaned_data
         )
-        messages.success(request, f"“{deliverable.title}” added.")
+        messages.success(request, _("“%(title)s” added.") % {"title": deliverable.title})
         return redirect(pilot_anchor(pk, deliverable.pk))
     status = 400 if form.errors else 200
     return render(

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pilots import intake, intake_services
@@ -111,7 +112,7 @@ def intake_page(request: HttpRequest, pk: int) -> HttpResponse:
         fresh = _pilot(request.user, pk, edit=True)
         context = intake_context(request, fresh, conflict=str(exc))
         return render(request, PAGE, context, status=409)
-    messages.success(request, "Intake answers saved.")
+    messages.success(request, _("Intake answers saved."))
     return redirect("pilot-intake", pk=pk)
 
 
@@ -146,7 +147,7 @@ def cost_line_add(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, PAGE, intake_context(request, pilot, cost_form=form), status=400)
     if request.htmx:
         return _costs_response(request, pilot)
-    messages.success(request, "Cost line added.")
+    messages.success(request, _("Cost line added."))
     return redirect(f"{reverse('pilot-intake', args=[pk])}#costs")
 
 
@@ -162,5 +163,5 @@ def cost_line_remove(request: HttpRequest, pk: int, line_pk: int) -> HttpRespons
         messages.error(request, str(exc))
     if request.htmx:
         return _costs_response(request, pilot)
-    messages.success(request, "Cost line removed.")
+    messages.success(request, _("Cost line removed."))
     return redirect(f"{reverse('pilot-intake', args=[pk])}#costs")

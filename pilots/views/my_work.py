@@ -10,6 +10,8 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pilots.access import get_deliverable_for_tick
@@ -17,7 +19,11 @@ from pilots.models import Deliverable
 from pilots.plan import due_groups
 from pilots.views.deliverables import apply_tick, parse_positive_int
 
-GROUP_TITLES = {"overdue": "Overdue", "this_week": "Due in the next 7 days", "later": "Later"}
+GROUP_TITLES = {
+    "overdue": gettext_lazy("Overdue"),
+    "this_week": gettext_lazy("Due in the next 7 days"),
+    "later": gettext_lazy("Later"),
+}
 PAGE_SIZE = 50
 
 
@@ -69,7 +75,8 @@ def _tick_from_my_work(request: HttpRequest, deliverable_pk: int, done: bool) ->
         if error:
             messages.error(request, error)
         else:
-            messages.success(request, f"“{deliverable.title}” {'done' if done else 'reopened'}.")
+            text = _("“%(title)s” done.") if done else _("“%(title)s” reopened.")
+            messages.success(request, text % {"title": deliverable.title})
         return redirect("my-work")
     today = timezone.localdate()
     _mark(deliverable, today)

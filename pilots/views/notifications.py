@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pilots import calendar
@@ -45,7 +47,13 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
     count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s notification marked read.", "%(count)s notifications marked read.", count
+        )
+        % {"count": count},
+    )
     return redirect("notifications")
 
 
@@ -56,7 +64,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     form = MailSettingsForm(request.POST if request.method == "POST" else None, instance=current)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Mail settings saved.")
+        messages.success(request, _("Mail settings saved."))
         return redirect("notification-settings")
     has_feed = request.user.calendar_feeds.filter(revoked_at__isnull=True).exists()
     return render(
@@ -83,7 +91,7 @@ def calendar_feed_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
     calendar.feed_revoke(user=request.user)
-    messages.success(request, "Calendar feed revoked; calendars subscribed to it stop updating.")
+    messages.success(request, _("Calendar feed revoked; calendars subscribed to it stop updating."))
     return redirect("notification-settings")
 
 

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pilots import charts, header, intake, services
@@ -23,6 +25,7 @@ from pilots.intake_forms import LaunchForm
 from pilots.models import Deliverable, Pilot
 from pilots.plan import build_plan, day_label
 from pilots.roles import Role, reads_every_pilot, role_names
+from pilots.templatetags.ninety import ldate
 from pilots.views import intake as intake_views
 
 PILOTS_PER_PAGE = 25
@@ -82,14 +85,18 @@ def pilot_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pilot_create(request: HttpRequest) -> HttpResponse:
     if not can_create_pilot(request.user):
-        raise PermissionDenied("Only programme managers create pilots.")
+        raise PermissionDenied(_("Only programme managers create pilots."))
     form = PilotForm(
         request.POST if request.method == "POST" else None,
         initial={"programme_manager": request.user},
     )
     if request.method == "POST" and form.is_valid():
         pilot = services.pilot_create(**form.cleaned_data, actor=request.user)
-        messages.success(request, f"{pilot.reference} created. Launch it to generate its plan.")
+        messages.success(
+            request,
+            _("%(reference)s created. Launch it to generate its plan.")
+            % {"reference": pilot.reference},
+        )
         return redirect("pilot-detail", pk=pilot.pk)
     return render(
         request,
@@ -128,7 +135,7 @@ def pilot_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except services.ChangeRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Pilot updated.")
+                messages.success(request, _("Pilot updated."))
                 return redirect("pilot-detail", pk=pilot.pk)
     context = {"form": form, "pilot": pilot, "conflict": conflict}
     return render(request, "pilots/form.html", context, status=status)
@@ -153,7 +160,13 @@ def pilot_launch(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("pilot-intake", pk=pk)
     count = pilot.deliverables.count()
     messages.success(
-        request, f"Launched: {count} deliverables planned from {pilot.kickoff_date:%-d %B %Y}."
+        request,
+        ngettext(
+            "Launched: %(count)s deliverable planned from %(date)s.",
+            "Launched: %(count)s deliverables planned from %(date)s.",
+            count,
+        )
+        % {"count": count, "date": ldate(pilot.kickoff_date, "date_long")},
     )
     return redirect("pilot-detail", pk=pk)
 
@@ -198,7 +211,7 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         loaded = context["plan"].all_deliverables
         trend = charts.pilot_trend(loaded, context["today"], pilot.kickoff_date)
         context["burn_up"] = charts.burn_up_chart(
-            trend, "Deliverables planned and done, week by week", width=920, height=220
+            trend, _("Deliverables planned and done, week by week"), width=920, height=220
         )
     if context["can_edit"]:
         context["assign_form"] = BulkAssignForm(pilot=pilot)

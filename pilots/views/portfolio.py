@@ -14,12 +14,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from pilots import charts, portfolio, portfolio_read, purgatory, reports
 from pilots.exports import csv_response, xlsx_response
 from pilots.models import Pilot, PortfolioReport
+from pilots.portfolio import Rag
 from pilots.portfolio_forms import PortfolioFilterForm
 from pilots.roles import is_administrator
 
@@ -79,10 +81,10 @@ def trend_strip(pilots, today: date, size: dict) -> charts.Strip:
     """Burn-up and overdue trend of these pilots (ids or a queryset of pks), side by side."""
     trend = charts.portfolio_trend(pilots, today)
     return charts.strip(
-        "Deliverables planned and done, and overdue, week by week",
+        _("Deliverables planned and done, and overdue, week by week"),
         [
-            charts.burn_up_chart(trend, "Deliverables planned and done", **size),
-            charts.overdue_chart(trend, "Overdue deliverables", **size),
+            charts.burn_up_chart(trend, _("Deliverables planned and done"), **size),
+            charts.overdue_chart(trend, _("Overdue deliverables"), **size),
         ],
     )
 
@@ -116,32 +118,32 @@ def _query_without(query: QueryDict, name: str, **replace: str) -> str:
 
 def export_header(facets: dict) -> list[str]:
     return [
-        "Reference",
-        "Pilot",
-        "Business unit",
-        "Stage",
-        "Day",
-        "Done %",
-        "Deliverables done",
-        "Deliverables",
-        "Overdue",
-        "Next gate",
-        "Gate date",
-        "RAG",
-        "Why",
-        "In purgatory because",
-        "Production owner",
-        "Programme manager",
+        _("Reference"),
+        _("Pilot"),
+        _("Business unit"),
+        _("Stage"),
+        _("Day"),
+        _("Done %"),
+        _("Deliverables done"),
+        _("Deliverables"),
+        _("Overdue"),
+        _("Next gate"),
+        _("Gate date"),
+        _("RAG"),
+        _("Why"),
+        _("In purgatory because"),
+        _("Production owner"),
+        _("Programme manager"),
         *[facet.label for facet in facets.values()],
-        "12-month cost (EUR)",
-        "Success metric",
-        "Baseline",
-        "Target",
-        "Latest",
-        "Latest on",
-        "Gap to target",
-        "Launched on override because",
-        "Last triage",
+        _("12-month cost (EUR)"),
+        _("Success metric"),
+        _("Baseline"),
+        _("Target"),
+        _("Latest"),
+        _("Latest on"),
+        _("Gap to target"),
+        _("Launched on override because"),
+        _("Last triage"),
     ]
 
 
@@ -159,7 +161,7 @@ def export_cells(row: portfolio.PortfolioRow, facets: dict) -> list:
         row.overdue_count,
         row.next_gate_name or "",
         row.next_gate_on,
-        row.rag.title() if row.rag else "",
+        str(Rag(row.rag).label) if row.rag else "",
         "; ".join(row.rag_reasons),
         "; ".join(row.stuck_reasons),
         row.production_owner,
@@ -200,7 +202,7 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     facets = portfolio.facets()
     return xlsx_response(
         _export_name(read.today, "xlsx"),
-        "Portfolio",
+        _("Portfolio"),
         export_header(facets),
         (export_cells(row, facets) for row in read.rows),
     )
@@ -261,7 +263,7 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
 def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_for(request, pk)
     if reports.report_retry(report=report):
-        messages.success(request, "The report is being prepared again.")
+        messages.success(request, _("The report is being prepared again."))
     else:
-        messages.info(request, "This report needs no retry.")
+        messages.info(request, _("This report needs no retry."))
     return redirect("portfolio-report", pk=report.pk)

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pilots import rollout
@@ -21,6 +22,7 @@ from pilots.intake_forms import GoLiveForm, ReviewForm, RolloutDecisionForm, Rol
 from pilots.intake_models import RolloutDecision, RolloutStep
 from pilots.models import Deliverable, Pilot
 from pilots.services import ChangeRefused
+from pilots.templatetags.ninety import ldate
 from playbook.models import DeliverableKind
 
 PAGE = "pilots/rollout.html"
@@ -109,7 +111,9 @@ def rollout_defaults(request: HttpRequest, pk: int) -> HttpResponse:
     except ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Default rollout steps added. Adjust their dates to your plan.")
+        messages.success(
+            request, _("Default rollout steps added. Adjust their dates to your plan.")
+        )
     return _back(pk)
 
 
@@ -124,7 +128,7 @@ def step_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ChangeRefused as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Step “{step.label}” added.")
+            messages.success(request, _("Step “%(label)s” added.") % {"label": step.label})
             return _back(pk, step.pk)
     context = rollout_context(request, pilot, add_form=form)
     return render(request, PAGE, context, status=400)
@@ -159,7 +163,7 @@ def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
                 status = 409
             else:
                 if not request.htmx:
-                    messages.success(request, f"Step “{step.label}” saved.")
+                    messages.success(request, _("Step “%(label)s” saved.") % {"label": step.label})
                     return _back(pk, step.pk)
                 step = _step(pilot, step_pk)
                 step.decide_form = RolloutDecisionForm(auto_id=f"step-{step.pk}-%s")
@@ -191,8 +195,11 @@ def step_decide(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     except ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        word = "Go" if form.cleaned_data["decision"] == "go" else "No-go"
-        messages.success(request, f"{word} recorded for “{step.label}”.")
+        if form.cleaned_data["decision"] == "go":
+            text = _("Go recorded for “%(label)s”.")
+        else:
+            text = _("No-go recorded for “%(label)s”.")
+        messages.success(request, text % {"label": step.label})
     return _back(pk, step.pk)
 
 
@@ -206,7 +213,7 @@ def step_remove(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     except ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Step “{step.label}” removed.")
+        messages.success(request, _("Step “%(label)s” removed.") % {"label": step.label})
     return _back(pk)
 
 
@@ -233,7 +240,7 @@ def go_live(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(exc))
         context = rollout_context(request, pilot, go_live_form=form)
         return render(request, PAGE, context, status=409)
-    messages.success(request, f"{pilot.reference} is in production.")
+    messages.success(request, _("%(reference)s is in production.") % {"reference": pilot.reference})
     return redirect("pilot-detail", pk=pk)
 
 
@@ -248,7 +255,7 @@ def operation_review(request: HttpRequest, pk: int) -> HttpResponse:
     except Pilot.operation.RelatedObjectDoesNotExist:
         operating_owner_id = None
     if not (can_edit_pilot(request.user, pilot) or operating_owner_id == request.user.pk):
-        raise PermissionDenied("The programme manager or the operating owner records reviews.")
+        raise PermissionDenied(_("The programme manager or the operating owner records reviews."))
     form = ReviewForm(request.POST)
     if not form.is_valid():
         context = rollout_context(request, pilot, review_form=form)
@@ -261,6 +268,8 @@ def operation_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("pilot-rollout", pk=pk)
     messages.success(
-        request, f"Review recorded. The next one is due {operation.next_review_on:%-d %B %Y}."
+        request,
+        _("Review recorded. The next one is due %(date)s.")
+        % {"date": ldate(operation.next_review_on, "date_long")},
     )
     return redirect("pilot-rollout", pk=pk)

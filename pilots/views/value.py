@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pilots import intake, value
@@ -93,8 +94,8 @@ def reading_add(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             if request.htmx:
-                return _panel(request, pk, message="Reading recorded.")
-            messages.success(request, "Reading recorded.")
+                return _panel(request, pk, message=_("Reading recorded."))
+            messages.success(request, _("Reading recorded."))
             return redirect(f"{reverse('pilot-value', args=[pk])}#readings")
     return _panel(request, pk, 422 if request.htmx else 400, form=form)
 
@@ -108,13 +109,13 @@ def reading_remove(request: HttpRequest, pk: int, reading_pk: int) -> HttpRespon
         raise Http404("No such reading in this pilot")
     if not (can_edit_pilot(request.user, pilot) or reading.recorded_by_id == request.user.pk):
         raise PermissionDenied(
-            "Only whoever recorded a reading, or the programme manager, removes it."
+            _("Only whoever recorded a reading, or the programme manager, removes it.")
         )
     try:
         value.kpi_remove(pilot=pilot, reading=reading, actor=request.user)
     except ChangeRefused as exc:
         messages.error(request, str(exc))
     if request.htmx:
-        return _panel(request, pk, message="Reading removed.")
-    messages.success(request, "Reading removed.")
+        return _panel(request, pk, message=_("Reading removed."))
+    messages.success(request, _("Reading removed."))
     return redirect(f"{reverse('pilot-value', args=[pk])}#readings")

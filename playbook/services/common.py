@@ -3,6 +3,8 @@ audit trail, renumbering and the day checks."""
 
 from django.db import models
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from playbook.models import (
     DeliverableKind,
@@ -21,8 +23,11 @@ class DraftExists(ChangeRefused):
 
     def __init__(self, draft: Playbook):
         super().__init__(
-            f"“{draft.name}” already has a draft, version {draft.version}. Continue with that "
-            "draft, or discard it first."
+            _(
+                "“%(name)s” already has a draft, version %(version)s. Continue with that "
+                "draft, or discard it first."
+            )
+            % {"name": draft.name, "version": draft.version}
         )
         self.draft = draft
 
@@ -30,16 +35,18 @@ class DraftExists(ChangeRefused):
 class PublishRefused(ChangeRefused):
     def __init__(self, problems: list[Problem]):
         count = len(problems)
-        super().__init__(
-            f"This draft has {count} problem{'s' if count != 1 else ''} to fix before it can "
-            "be published."
+        message = ngettext(
+            "This draft has %(count)s problem to fix before it can be published.",
+            "This draft has %(count)s problems to fix before it can be published.",
+            count,
         )
+        super().__init__(message % {"count": count})
         self.problems = problems
 
 
 class Direction(models.TextChoices):
-    UP = "up", "Up"
-    DOWN = "down", "Down"
+    UP = "up", gettext_lazy("Up")
+    DOWN = "down", gettext_lazy("Down")
 
 
 # Numbers are unique per parent at every statement, so renumbering first moves the rows
@@ -102,26 +109,31 @@ def moved(rows: list, row, direction: str) -> list | None:
 
 def check_phase_days(*, start_day: int, end_day: int, length_days: int) -> None:
     if not 1 <= start_day <= end_day:
-        raise ChangeRefused("A phase ends on or after the day it starts, from day 1.")
+        raise ChangeRefused(_("A phase ends on or after the day it starts, from day 1."))
     if end_day > length_days:
-        raise ChangeRefused(f"The playbook is {length_days} days long; end the phase by then.")
+        message = ngettext(
+            "The playbook is %(days)s day long; end the phase by then.",
+            "The playbook is %(days)s days long; end the phase by then.",
+            length_days,
+        )
+        raise ChangeRefused(message % {"days": length_days})
 
 
 def check_template_days(*, start_day: int, due_day: int, phase: Phase) -> None:
     if not 1 <= start_day <= due_day:
-        raise ChangeRefused("The due day is on or after the start day.")
+        raise ChangeRefused(_("The due day is on or after the start day."))
     if not phase.start_day <= start_day <= due_day <= phase.end_day:
         raise ChangeRefused(
-            f"{phase.name} runs from day {phase.start_day} to day {phase.end_day}; "
-            "plan the deliverable inside it."
+            _("%(phase)s runs from day %(start)s to day %(end)s; plan the deliverable inside it.")
+            % {"phase": phase.name, "start": phase.start_day, "end": phase.end_day}
         )
 
 
 def check_area(*, kind: str, readiness_area: str) -> None:
     if kind == DeliverableKind.READINESS_CHECK and not readiness_area:
-        raise ChangeRefused("A readiness check needs its area.")
+        raise ChangeRefused(_("A readiness check needs its area."))
     if kind != DeliverableKind.READINESS_CHECK and readiness_area:
-        raise ChangeRefused("Only readiness checks have an area.")
+        raise ChangeRefused(_("Only readiness checks have an area."))
 
 
 # -- versions ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ deleted and moved."""
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from playbook.models import (
     DeliverableTemplate,
@@ -194,7 +195,7 @@ def deliverable_template_update(
     locked = lock_draft(template.phase.playbook_id)
     target = Phase.objects.filter(pk=phase.pk, playbook=locked).first()
     if target is None:
-        raise ChangeRefused("That phase is not part of this playbook.")
+        raise ChangeRefused(_("That phase is not part of this playbook."))
     check_template_days(start_day=start_day, due_day=due_day, phase=target)
     check_area(kind=kind, readiness_area=readiness_area)
     before = {"phase": template.phase.name, **snapshot(template, TEMPLATE_FIELDS)}

@@ -4,6 +4,7 @@ make default, import."""
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext as _
 
 from playbook.loading import build_version, playbook_as_data, read_document
 from playbook.models import (
@@ -34,7 +35,7 @@ def playbook_clone(*, source: Playbook, actor) -> Playbook:
     """A new draft version of `source`'s playbook with the same content, items keeping their
     keys so the diff can follow them."""
     if source.is_draft:
-        raise ChangeRefused("A draft is edited directly; publish it before starting another.")
+        raise ChangeRefused(_("A draft is edited directly; publish it before starting another."))
     draft = _existing_draft(source.slug)
     if draft:
         raise DraftExists(draft)
@@ -76,7 +77,7 @@ def playbook_update(
 ) -> Playbook:
     locked = lock_draft(playbook.pk)
     if not 1 <= length_days <= 366:
-        raise ChangeRefused("A playbook lasts between 1 and 366 days.")
+        raise ChangeRefused(_("A playbook lasts between 1 and 366 days."))
     before = snapshot(locked, PLAYBOOK_FIELDS)
     locked.name, locked.description = name, description
     locked.length_days, locked.escalation_days = length_days, escalation_days
@@ -132,7 +133,7 @@ def playbook_discard(*, playbook: Playbook, actor) -> None:
         with transaction.atomic():
             Playbook.objects.filter(pk=locked.pk).delete()
     except ProtectedError as exc:
-        raise ChangeRefused("Pilots use this draft, so it cannot be discarded.") from exc
+        raise ChangeRefused(_("Pilots use this draft, so it cannot be discarded.")) from exc
 
 
 @transaction.atomic
@@ -140,11 +141,13 @@ def playbook_retire(*, playbook: Playbook, actor) -> Playbook:
     """Take a published version off the list new pilots choose from; pilots on it go on."""
     locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if locked.status != Playbook.Status.PUBLISHED:
-        raise ChangeRefused("Only a published version can be retired.")
+        raise ChangeRefused(_("Only a published version can be retired."))
     if locked.is_default:
         raise ChangeRefused(
-            "This is the default playbook for new pilots. Make another version the default "
-            "before retiring this one."
+            _(
+                "This is the default playbook for new pilots. Make another version the default "
+                "before retiring this one."
+            )
         )
     locked.status = Playbook.Status.RETIRED
     locked.save(update_fields=["status"])
@@ -163,7 +166,7 @@ def playbook_retire(*, playbook: Playbook, actor) -> Playbook:
 def playbook_make_default(*, playbook: Playbook, actor) -> Playbook:
     locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if locked.status != Playbook.Status.PUBLISHED:
-        raise ChangeRefused("Only a published version can be the default for new pilots.")
+        raise ChangeRefused(_("Only a published version can be the default for new pilots."))
     previous = Playbook.objects.filter(is_default=True).exclude(pk=locked.pk).first()
     Playbook.objects.filter(is_default=True).exclude(pk=locked.pk).update(is_default=False)
     locked.is_default = True
@@ -216,6 +219,6 @@ def playbook_import(*, text: str, fmt: str, actor) -> Playbook:
             )
     except IntegrityError as exc:
         raise ChangeRefused(
-            "Someone changed this playbook at the same moment. Nothing was imported; try again."
+            _("Someone changed this playbook at the same moment. Nothing was imported; try again.")
         ) from exc
     return playbook

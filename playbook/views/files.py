@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from playbook import services
@@ -64,14 +65,17 @@ def playbook_import(request: HttpRequest) -> HttpResponse:
             except services.ChangeRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                based = (
-                    f", based on version {playbook.based_on.version}" if playbook.based_on else ""
-                )
-                messages.success(
-                    request,
-                    f"Imported as draft version {playbook.version}{based}. Check it, then "
-                    "publish it when it is ready.",
-                )
+                if playbook.based_on:
+                    message = _(
+                        "Imported as draft version %(version)s, based on version %(base)s. "
+                        "Check it, then publish it when it is ready."
+                    ) % {"version": playbook.version, "base": playbook.based_on.version}
+                else:
+                    message = _(
+                        "Imported as draft version %(version)s. Check it, then publish it when "
+                        "it is ready."
+                    ) % {"version": playbook.version}
+                messages.success(request, message)
                 return redirect(anchor(playbook))
     return render(
         request, "playbook/import.html", {"form": form, "problems": problems}, status=status

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -70,7 +71,7 @@ def phase_create(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 if request.htmx:
                     return _phases_response(request, playbook)
-                messages.success(request, f"Phase “{phase.name}” added.")
+                messages.success(request, _("Phase “%(name)s” added.") % {"name": phase.name})
                 return redirect(anchor(playbook, f"phase-{phase.pk}"))
     context = {"playbook": playbook, "form": form, "phase": None}
     if request.htmx:
@@ -79,8 +80,8 @@ def phase_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         {
             **context,
-            "heading": "Add a phase",
-            "intro": "Phases follow one another; each ends at a gate.",
+            "heading": _("Add a phase"),
+            "intro": _("Phases follow one another; each ends at a gate."),
             "cancel_url": anchor(playbook, "phases"),
         },
         status,
@@ -111,7 +112,9 @@ def phase_edit(request: HttpRequest, pk: int, phase_pk: int) -> HttpResponse:
                 # Its days decide which deliverables fit and whether neighbours overlap.
                 if request.htmx:
                     return _phases_response(request, playbook)
-                messages.success(request, f"Phase “{form.cleaned_data['name']}” saved.")
+                messages.success(
+                    request, _("Phase “%(name)s” saved.") % {"name": form.cleaned_data["name"]}
+                )
                 return redirect(anchor(playbook, f"phase-{phase.pk}"))
     context = {"playbook": playbook, "form": form, "phase": phase}
     if request.htmx:
@@ -120,7 +123,7 @@ def phase_edit(request: HttpRequest, pk: int, phase_pk: int) -> HttpResponse:
         request,
         {
             **context,
-            "heading": f"Edit phase {phase.number}",
+            "heading": _("Edit phase %(number)s") % {"number": phase.number},
             "cancel_url": anchor(playbook, f"phase-{phase.pk}"),
         },
         status,
@@ -137,7 +140,9 @@ def phase_delete(request: HttpRequest, pk: int, phase_pk: int) -> HttpResponse:
         return locked_response(request, exc)
     if request.htmx:
         return _phases_response(request, phase.playbook)
-    messages.success(request, f"Phase “{phase.name}” deleted, with its deliverables.")
+    messages.success(
+        request, _("Phase “%(name)s” deleted, with its deliverables.") % {"name": phase.name}
+    )
     return redirect(anchor(phase.playbook, "phases"))
 
 
@@ -147,7 +152,7 @@ def phase_move(request: HttpRequest, pk: int, phase_pk: int) -> HttpResponse:
     phase = get_phase_for_edit(request.user, pk, phase_pk)
     direction = _move_direction(request)
     if direction is None:
-        return HttpResponse("Say which way to move: up or down.", status=400)
+        return HttpResponse(_("Say which way to move: up or down."), status=400)
     try:
         services.phase_move(phase=phase, actor=request.user, direction=direction)
     except PlaybookLocked as exc:
@@ -207,7 +212,7 @@ def template_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespons
                     if template.phase_id != phase.pk:
                         return _phases_response(request, playbook)
                     return _template_list_response(request, playbook, phase.pk)
-                messages.success(request, f"“{template.title}” added.")
+                messages.success(request, _("“%(title)s” added.") % {"title": template.title})
                 return redirect(anchor(playbook, f"template-{template.pk}"))
     context = {"playbook": playbook, "form": form, "phase": phase, "template": None}
     if request.htmx:
@@ -216,8 +221,9 @@ def template_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespons
         request,
         {
             **context,
-            "heading": f"Add a deliverable to {phase.name}",
-            "intro": f"{phase.name} runs from day {phase.start_day} to day {phase.end_day}.",
+            "heading": _("Add a deliverable to %(phase)s") % {"phase": phase.name},
+            "intro": _("%(phase)s runs from day %(start)s to day %(end)s.")
+            % {"phase": phase.name, "start": phase.start_day, "end": phase.end_day},
             "cancel_url": anchor(playbook, f"phase-{phase.pk}"),
         },
         status,
@@ -255,7 +261,7 @@ def template_edit(request: HttpRequest, pk: int, template_pk: int) -> HttpRespon
                     context["phase"] = context["page"].phase(phase.pk)
                     context["template"] = context["page"].template_row(saved.pk)
                     return render(request, f"{DETAIL}#template-row-response", context)
-                messages.success(request, f"“{saved.title}” saved.")
+                messages.success(request, _("“%(title)s” saved.") % {"title": saved.title})
                 return redirect(anchor(playbook, f"template-{saved.pk}"))
     context = {"playbook": playbook, "form": form, "phase": phase, "template": template}
     if request.htmx:
@@ -264,7 +270,7 @@ def template_edit(request: HttpRequest, pk: int, template_pk: int) -> HttpRespon
         request,
         {
             **context,
-            "heading": "Edit deliverable",
+            "heading": _("Edit deliverable"),
             "cancel_url": anchor(playbook, f"template-{template.pk}"),
         },
         status,
@@ -282,7 +288,7 @@ def template_delete(request: HttpRequest, pk: int, template_pk: int) -> HttpResp
     playbook = template.phase.playbook
     if request.htmx:
         return _template_list_response(request, playbook, template.phase_id)
-    messages.success(request, f"“{template.title}” deleted.")
+    messages.success(request, _("“%(title)s” deleted.") % {"title": template.title})
     return redirect(anchor(playbook, f"phase-{template.phase_id}"))
 
 
@@ -292,7 +298,7 @@ def template_move(request: HttpRequest, pk: int, template_pk: int) -> HttpRespon
     template = get_template_for_edit(request.user, pk, template_pk)
     direction = _move_direction(request)
     if direction is None:
-        return HttpResponse("Say which way to move: up or down.", status=400)
+        return HttpResponse(_("Say which way to move: up or down."), status=400)
     try:
         services.deliverable_template_move(
             template=template, actor=request.user, direction=direction
@@ -337,7 +343,7 @@ def criterion_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespon
                 return locked_response(request, exc)
             if request.htmx:
                 return _criterion_list_response(request, playbook, phase.pk)
-            messages.success(request, "Gate criterion added.")
+            messages.success(request, _("Gate criterion added."))
             return redirect(anchor(playbook, f"criterion-{criterion.pk}"))
     context = {"playbook": playbook, "form": form, "phase": phase, "criterion": None}
     if request.htmx:
@@ -346,8 +352,8 @@ def criterion_create(request: HttpRequest, pk: int, phase_pk: int) -> HttpRespon
         request,
         {
             **context,
-            "heading": f"Add a gate criterion to {phase.name}",
-            "intro": "Something the signers confirm is true before the phase closes.",
+            "heading": _("Add a gate criterion to %(phase)s") % {"phase": phase.name},
+            "intro": _("Something the signers confirm is true before the phase closes."),
             "cancel_url": anchor(playbook, f"phase-{phase.pk}"),
         },
         status,
@@ -381,7 +387,7 @@ def criterion_edit(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResp
                 context["phase"] = context["page"].phase(criterion.phase_id)
                 context["criterion"] = context["page"].criterion_row(criterion.pk)
                 return render(request, f"{DETAIL}#criterion-row", context)
-            messages.success(request, "Gate criterion saved.")
+            messages.success(request, _("Gate criterion saved."))
             return redirect(anchor(playbook, f"criterion-{criterion.pk}"))
     context = {
         "playbook": playbook,
@@ -395,7 +401,7 @@ def criterion_edit(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResp
         request,
         {
             **context,
-            "heading": "Edit gate criterion",
+            "heading": _("Edit gate criterion"),
             "cancel_url": anchor(playbook, f"criterion-{criterion.pk}"),
         },
         status,
@@ -413,7 +419,7 @@ def criterion_delete(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
     playbook = criterion.phase.playbook
     if request.htmx:
         return _criterion_list_response(request, playbook, criterion.phase_id)
-    messages.success(request, "Gate criterion deleted.")
+    messages.success(request, _("Gate criterion deleted."))
     return redirect(anchor(playbook, f"phase-{criterion.phase_id}"))
 
 
@@ -423,7 +429,7 @@ def criterion_move(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResp
     criterion = get_criterion_for_edit(request.user, pk, criterion_pk)
     direction = _move_direction(request)
     if direction is None:
-        return HttpResponse("Say which way to move: up or down.", status=400)
+        return HttpResponse(_("Say which way to move: up or down."), status=400)
     try:
         services.gate_criterion_move(criterion=criterion, actor=request.user, direction=direction)
     except PlaybookLocked as exc:

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playbook import services
@@ -63,8 +64,11 @@ def playbook_clone(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(anchor(source))
     messages.success(
         request,
-        f"Draft version {draft.version} started from version {source.version}. "
-        "Nothing changes for pilots until you publish it.",
+        _(
+            "Draft version %(version)s started from version %(source)s. "
+            "Nothing changes for pilots until you publish it."
+        )
+        % {"version": draft.version, "source": source.version},
     )
     return redirect(anchor(draft))
 
@@ -91,7 +95,7 @@ def playbook_settings(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 if request.htmx:
                     return render(request, f"{DETAIL}#head-response", page_context(request, pk))
-                messages.success(request, "Details saved.")
+                messages.success(request, _("Details saved."))
                 return redirect(anchor(playbook))
     context = {"playbook": playbook, "form": form}
     if request.htmx:
@@ -101,8 +105,8 @@ def playbook_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "playbook/form.html",
         {
             **context,
-            "heading": "Playbook details",
-            "intro": "The name and length pilots see when they choose a playbook.",
+            "heading": _("Playbook details"),
+            "intro": _("The name and length pilots see when they choose a playbook."),
             "cancel_url": anchor(playbook),
         },
         status=400 if status == 422 else 200,
@@ -151,8 +155,11 @@ def playbook_publish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Version {playbook.version} is published. New pilots can choose it; running "
-                "pilots keep the version they started with.",
+                _(
+                    "Version %(version)s is published. New pilots can choose it; running "
+                    "pilots keep the version they started with."
+                )
+                % {"version": playbook.version},
             )
             return redirect(anchor(playbook))
     full = Playbook.objects.for_editor().get(pk=playbook.pk)
@@ -187,7 +194,11 @@ def playbook_discard(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect(anchor(playbook))
-    messages.success(request, f"Draft version {playbook.version} of “{playbook.name}” discarded.")
+    messages.success(
+        request,
+        _("Draft version %(version)s of “%(name)s” discarded.")
+        % {"version": playbook.version, "name": playbook.name},
+    )
     return redirect("playbook-list")
 
 
@@ -202,8 +213,11 @@ def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Version {playbook.version} is retired: new pilots no longer see it; pilots "
-            "running on it carry on.",
+            _(
+                "Version %(version)s is retired: new pilots no longer see it; pilots "
+                "running on it carry on."
+            )
+            % {"version": playbook.version},
         )
     return redirect(anchor(playbook))
 
@@ -217,5 +231,7 @@ def playbook_make_default(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"New pilots now start from {playbook}.")
+        messages.success(
+            request, _("New pilots now start from %(playbook)s.") % {"playbook": playbook}
+        )
     return redirect(anchor(playbook))
