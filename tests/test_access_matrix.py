@@ -68,6 +68,8 @@ MATRIX: dict[str, tuple[str, str]] = {
     # Single sign-on is not configured in this world: its pages are not there (tests/test_oidc.py has them on)
     "sso-login":                          ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
     "sso-callback":                       ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    # --- The language menu: anyone, logged in or not (it saves the choice for those who are)
+    "language-set":                       ("405 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
     # --- Start pages and lists: anyone logged in (each list shows only what they may see)
     "home":                               ("302 302 302 302 302 302 302", "302 405 405 405 405 405 405"),
     "my-work":                            ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
