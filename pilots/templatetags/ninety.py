@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils import dateformat, numberformat
 from django.utils.translation import get_language
@@ -92,6 +94,14 @@ def money(value) -> str:
         round(value), ".", grouping=3, thousand_sep=separator, force_grouping=True
     )
     return pattern.format(amount=amount)
+
+
+@register.filter
+def fill(text, value) -> str:
+    """`row_text.mark_named|fill:deliverable.title` — a translated phrase with its one
+    named placeholder filled in; the result is escaped like any other value."""
+    names = re.findall(r"%\((\w+)\)s", str(text))
+    return str(text) % dict.fromkeys(names, value)
 
 
 @register.filter
