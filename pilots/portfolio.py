@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
@@ -37,9 +38,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from pilots import purgatory, value
 
@@ -189,6 +190,14 @@ class PortfolioRow:
         return RAG_RANK[self.rag]
 
     @property
+    def progress_label(self) -> str:
+        """The progress bar's name for screen readers."""
+        return _("%(name)s: %(percent)s%% done") % {
+            "name": self.name,
+            "percent": self.percent_closed,
+        }
+
+    @property
     def stage_label(self) -> str:
         return str(Stage(self.stage).label) if self.stage in Stage.values else self.stage
 
@@ -267,6 +276,15 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
     in three queries. See the module docstring."""
     names = list(_facets)
     made = []
+    # What a facet shows for a value, worked out (and translated) once per value.
+    shown: dict[tuple[str, object], str] = {}
+
+    def display(name: str, value) -> str:
+        key = (name, value)
+        if key not in shown:
+            shown[key] = _facets[name].display(value)
+        return shown[key]
+
     # Sorting happens on the judged rows, so the database need not order anything.
     for values in pilots.order_by().values_list(*PILOT_FIELDS, *names):
         facet_values = dict(zip(names, values[len(PILOT_FIELDS) :], strict=True))
@@ -296,7 +314,7 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
                 last_triage_on=triaged_on,
                 override_reason=override,
                 facet_values=facet_values,
-                facets={name: _facets[name].display(value) for name, value in facet_values.items()},
+                facets={name: display(name, value) for name, value in facet_values.items()},
             )
         )
     if not made:
@@ -309,8 +327,9 @@ def rows(pilots: QuerySet, today: date) -> list[PortfolioRow]:
          row.unowned_soon_count, row.last_done_on) = counts  # fmt: skip
     for pilot_id, runs in phase_runs(ids):
         add_phase_facts(by_pk[pilot_id], runs, today)
+    language = translation.get_language()
     for row in made:
-        judge(row, today)
+        judge(row, today, language)
     return made
 
 
@@ -400,16 +419,59 @@ def add_phase_facts(row: "PortfolioRow", runs: list[tuple], today: date) -> None
 # --- the rules --------------------------------------------------------------------------
 
 
-def judge(row: PortfolioRow, today: date) -> None:
-    """Fill in the row's day, stage, purgatory reasons, RAG and the reasons for it."""
+def judge(row: PortfolioRow, today: date, language: str | None = None) -> None:
+    """Fill in the row's day, stage, purgatory reasons, RAG and the reasons for it, in
+    `language` (the active one unless given: rows() looks it up once, not per pilot)."""
     from pilots.models import Pilot
 
     running = row.status == Pilot.Status.ACTIVE
     row.day = (today - row.kickoff_date).days + 1 if row.launched_on else None
     row.stage = stage_of(row) if running else row.status
-    row.stuck_reasons = [str(reason.label) for reason in purgatory.judge(row, today).reasons]
+    language = language or translation.get_language()
+    row.stuck_reasons = [
+        _in_language(language, reason.label) for reason in purgatory.judge(row, today).reasons
+    ]
     row.rag = rag_of(row) if running else ""
-    row.rag_reasons = rag_reasons(row)
+    row.rag_reasons = rag_reasons(row, language)
+
+
+# A thousand pilots share a handful of reasons: each is translated once per language and
+# number, not once per pilot (a catalogue lookup per pilot was a tenth of the page).
+@lru_cache(maxsize=1024)
+def _in_language(language: str | None, text) -> str:
+    with translation.override(language):
+        return str(text)
+
+
+# Plural by the number of deliverables; `days` (LATE_MANDATORY_DAYS) is above one.
+COUNTED_REASONS = {
+    "late_mandatory": ngettext_lazy(
+        "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
+        "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
+        "count",
+    ),
+    "overdue": ngettext_lazy(
+        "%(count)s deliverable(s) overdue", "%(count)s deliverable(s) overdue", "count"
+    ),
+    "unowned_soon": ngettext_lazy(
+        "%(count)s deliverable(s) due soon with no owner",
+        "%(count)s deliverable(s) due soon with no owner",
+        "count",
+    ),
+}
+
+
+@lru_cache(maxsize=1024)
+def _counted(language: str | None, key: str, count: int) -> str:
+    with translation.override(language):
+        return COUNTED_REASONS[key] % {"count": count, "days": LATE_MANDATORY_DAYS}
+
+
+@lru_cache(maxsize=1024)
+def _purgatory_reason(language: str | None, reason: str) -> str:
+    with translation.override(language):
+        # Translators: reason is a purgatory reason with its first letter made lower case.
+        return _("In purgatory: %(reason)s") % {"reason": f"{reason[0].lower()}{reason[1:]}"}
 
 
 def stage_of(row: PortfolioRow) -> str:
@@ -426,47 +488,22 @@ def rag_of(row: PortfolioRow) -> str:
     return Rag.GREEN
 
 
-def rag_reasons(row: PortfolioRow) -> list[str]:
+def rag_reasons(row: PortfolioRow, language: str | None = None) -> list[str]:
     """Why a running pilot is red or amber, in words (empty when green or not running).
 
     An overdue gate is the purgatory reason "phase running past its end", said once.
     """
     if row.rag not in (Rag.RED, Rag.AMBER):
         return []
+    language = language or translation.get_language()
     reasons = []
     if row.late_mandatory_count:
-        # Plural by the number of deliverables; `days` (LATE_MANDATORY_DAYS) is above one.
-        reasons.append(
-            ngettext(
-                "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
-                "%(count)s mandatory deliverable(s) more than %(days)s days overdue",
-                row.late_mandatory_count,
-            )
-            % {"count": row.late_mandatory_count, "days": LATE_MANDATORY_DAYS}
-        )
-    reasons.extend(
-        # Translators: reason is a purgatory reason with its first letter made lower case.
-        _("In purgatory: %(reason)s") % {"reason": f"{reason[0].lower()}{reason[1:]}"}
-        for reason in row.stuck_reasons
-    )
+        reasons.append(_counted(language, "late_mandatory", row.late_mandatory_count))
+    reasons.extend(_purgatory_reason(language, reason) for reason in row.stuck_reasons)
     if row.overdue_count and not reasons:
-        reasons.append(
-            ngettext(
-                "%(count)s deliverable(s) overdue",
-                "%(count)s deliverable(s) overdue",
-                row.overdue_count,
-            )
-            % {"count": row.overdue_count}
-        )
+        reasons.append(_counted(language, "overdue", row.overdue_count))
     if row.unowned_soon_count:
-        reasons.append(
-            ngettext(
-                "%(count)s deliverable(s) due soon with no owner",
-                "%(count)s deliverable(s) due soon with no owner",
-                row.unowned_soon_count,
-            )
-            % {"count": row.unowned_soon_count}
-        )
+        reasons.append(_counted(language, "unowned_soon", row.unowned_soon_count))
     return reasons
 
 

@@ -1,4 +1,4 @@
-"""The words every deliverable row repeats, translated once per request.
+"""The words every deliverable (and portfolio) row repeats, translated once per request.
 
 A page of 60 deliverables would otherwise look up the same dozen phrases in the
 catalogue for every row: over a thousand `{% translate %}` calls, a fifth of the page's
@@ -33,6 +33,10 @@ ROW_TEXT = {
     "note": _("Note"),
     "evidence_file": _("Evidence file"),
     "evidence_types": _("(PDF, image, text, Word or Excel)"),
+    # The portfolio's rows
+    "day_of": _("%(day)s of 90"),
+    "pm_named": _("PM %(name)s"),
+    "metric_legend": _("baseline → target → latest"),
 }
 
 

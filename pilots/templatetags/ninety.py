@@ -1,7 +1,9 @@
 import re
+from datetime import date
+from functools import lru_cache
 
 from django import template
-from django.utils import dateformat, numberformat
+from django.utils import dateformat, numberformat, translation
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -69,10 +71,23 @@ def ldate(value, name: str = "date") -> str:
     "5 Dec 2026", "5 dec 2026", "5. Dez. 2026". Names: see DATE_FORMATS."""
     if value in (None, ""):
         return ""
+    if type(value) is date:
+        # Plain dates repeat down a page (a week's deliverables share a due date), and
+        # formatting one costs more than the rest of its table cell: remember them.
+        return _format_date(value, name, _language())
     try:
         return dateformat.format(value, date_format_for(name))
     except AttributeError:  # a date where the format asks for a time
         return ""
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, name: str, language: str) -> str:
+    with translation.override(language):
+        try:
+            return dateformat.format(value, date_format_for(name))
+        except AttributeError:
+            return ""
 
 
 @register.filter
