@@ -10,31 +10,22 @@ register = template.Library()
 
 # Date formats by name and language (Django's date-format letters); month and day names
 # come translated from Django's own catalogues. A language not listed uses English's.
+# Day-month-year as English and Dutch write it.
+_DAY_MONTH_YEAR = {
+    "date": "j M Y",
+    "date_long": "j F Y",
+    "datetime": "j M Y, H:i",
+    "datetime_long": "j F Y, H:i",
+    "datetime_long_tz": "j F Y H:i T",
+    "month_day": "j M",
+    "month_day_long": "j F",
+    "month_day_time": "j M H:i",
+    "day": "D j M",
+    "weekday_long": "l j F",
+}
 DATE_FORMATS = {
-    "en": {
-        "date": "j M Y",
-        "date_long": "j F Y",
-        "datetime": "j M Y, H:i",
-        "datetime_long": "j F Y, H:i",
-        "datetime_long_tz": "j F Y H:i T",
-        "month_day": "j M",
-        "month_day_long": "j F",
-        "month_day_time": "j M H:i",
-        "day": "D j M",
-        "weekday_long": "l j F",
-    },
-    "nl": {
-        "date": "j M Y",
-        "date_long": "j F Y",
-        "datetime": "j M Y, H:i",
-        "datetime_long": "j F Y, H:i",
-        "datetime_long_tz": "j F Y H:i T",
-        "month_day": "j M",
-        "month_day_long": "j F",
-        "month_day_time": "j M H:i",
-        "day": "D j M",
-        "weekday_long": "l j F",
-    },
+    "en": _DAY_MONTH_YEAR,
+    "nl": _DAY_MONTH_YEAR,
     "de": {
         "date": "j. M Y",
         "date_long": "j. F Y",
