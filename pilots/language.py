@@ -22,32 +22,26 @@ def supported(code: str | None) -> bool:
     return bool(code) and code in dict(settings.LANGUAGES)
 
 
-def language_of(user) -> str:
-    """The language to write to `user` in when no request is at hand (e-mails, PDFs made
-    by a worker): their saved choice, else the organisation's default."""
+def saved_language(user) -> str | None:
+    """The language `user` chose in the menu, if they chose one."""
     chosen = (
         NotificationSettings.objects.filter(user=user).values_list("language", flat=True).first()
     )
-    return chosen if supported(chosen) else settings.LANGUAGE_CODE
+    return chosen if supported(chosen) else None
 
 
-def languages_of(users) -> dict[int, str]:
-    """language_of for many people in one query: {user id: language}."""
-    ids = [user.pk for user in users]
-    chosen = dict(
-        NotificationSettings.objects.filter(user_id__in=ids).values_list("user_id", "language")
-    )
-    return {pk: chosen[pk] if supported(chosen.get(pk)) else settings.LANGUAGE_CODE for pk in ids}
+def language_of(user) -> str:
+    """The language to write to `user` in when no request is at hand (e-mails, PDFs made
+    by a worker): their saved choice, else the organisation's default."""
+    return saved_language(user) or settings.LANGUAGE_CODE
 
 
 @receiver(user_logged_in, dispatch_uid="pilots-language-at-login")
 def _remember_at_login(sender, request, user, **kwargs) -> None:
     if request is None or not hasattr(request, "session"):
         return
-    chosen = (
-        NotificationSettings.objects.filter(user=user).values_list("language", flat=True).first()
-    )
-    if supported(chosen):
+    chosen = saved_language(user)
+    if chosen:
         request.session[settings.NINETY_LANGUAGE_SESSION_KEY] = chosen
 
 

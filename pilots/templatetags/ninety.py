@@ -66,19 +66,20 @@ def ldate(value, name: str = "date") -> str:
         # Plain dates repeat down a page (a week's deliverables share a due date), and
         # formatting one costs more than the rest of its table cell: remember them.
         return _format_date(value, name, _language())
-    try:
-        return dateformat.format(value, date_format_for(name))
-    except AttributeError:  # a date where the format asks for a time
-        return ""
+    return _format(value, name)
 
 
 @lru_cache(maxsize=4096)
 def _format_date(value: date, name: str, language: str) -> str:
     with translation.override(language):
-        try:
-            return dateformat.format(value, date_format_for(name))
-        except AttributeError:
-            return ""
+        return _format(value, name)
+
+
+def _format(value, name: str) -> str:
+    try:
+        return dateformat.format(value, date_format_for(name))
+    except AttributeError:  # a date where the format asks for a time
+        return ""
 
 
 @register.filter
