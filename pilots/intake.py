@@ -208,32 +208,22 @@ def _cost_answer(intake: Intake, costs: CostFacts) -> Answer:
     return Answer(Question.COSTED, tuple(missing), tuple(warnings))
 
 
-def with_override(pilots: models.QuerySet) -> models.QuerySet:
-    """Annotate each pilot with the launch override, if it had one: `override_rationale`,
-    `override_at`, `override_by` (the name), `override_missing` (the open decisions)."""
-    override = Decision.objects.overrides().filter(pilot=OuterRef("pk")).order_by("-decided_at")
-    return pilots.annotate(
-        override_rationale=Subquery(override.values("rationale")[:1]),
-        override_at=Subquery(override.values("decided_at")[:1]),
-        override_by_first=Subquery(override.values("decided_by__first_name")[:1]),
-        override_by_last=Subquery(override.values("decided_by__last_name")[:1]),
-        override_by_username=Subquery(override.values("decided_by__username")[:1]),
-        override_details=Subquery(override.values("details")[:1]),
-    )
+def latest_override(pilot) -> Decision | None:
+    """The launch override a pilot was started with, if any (one query)."""
+    return Decision.objects.overrides().filter(pilot=pilot).select_related("decided_by").first()
 
 
-def override_summary(pilot) -> dict | None:
-    """What a pilot page shows of a launch override (from `with_override`), or None."""
-    if not getattr(pilot, "override_rationale", None):
+def override_summary(decision: Decision | None) -> dict | None:
+    """What a pilot page shows of a launch override, or None without one."""
+    if decision is None:
         return None
-    details = pilot.override_details or {}
+    details = decision.details if isinstance(decision.details, dict) else {}
+    by = decision.decided_by
     return {
-        "rationale": pilot.override_rationale,
-        "at": pilot.override_at,
-        "by": f"{pilot.override_by_first or ''} {pilot.override_by_last or ''}".strip()
-        or pilot.override_by_username
-        or _("the system"),
-        "missing": details.get("missing", []) if isinstance(details, dict) else [],
+        "rationale": decision.rationale,
+        "at": decision.decided_at,
+        "by": (by.get_full_name() or by.username) if by else _("the system"),
+        "missing": details.get("missing", []),
     }
 
 

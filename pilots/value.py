@@ -83,6 +83,27 @@ def with_latest_reading(pilots: models.QuerySet) -> models.QuerySet:
     )
 
 
+def latest_gap(pilot: Pilot) -> Gap | None:
+    """The gap of a pilot not read through `with_latest_reading`: one query, and none
+    for a pilot without a target."""
+    if pilot.success_target is None:
+        return None
+    latest = (
+        KpiReading.objects.filter(pilot=pilot)
+        .order_by("-taken_on", "-pk")
+        .values_list("value", "taken_on")
+        .first()
+    )
+    if latest is None:
+        return None
+    return gap_to_target(
+        baseline=pilot.success_baseline,
+        target=pilot.success_target,
+        latest=latest[0],
+        taken_on=latest[1],
+    )
+
+
 def pilot_gap(pilot: Pilot) -> Gap | None:
     """The gap of a pilot annotated by `with_latest_reading`."""
     return gap_to_target(

@@ -327,9 +327,9 @@ def test_a_cost_line_of_another_pilot_is_not_found(client, pm, waiting, playbook
 
 # --- reads --------------------------------------------------------------------------------
 
-# Session, user, groups, the pilot (with its intake, override and membership check), cost
-# lines, the Governance tab's stop flag, bell; and the person list of the form.
-INTAKE_PAGE_QUERIES = 8
+# Session, user, groups, the pilot (with its intake and membership check), its launch
+# override, cost lines, the Governance tab's stop flag, bell; and the form's person list.
+INTAKE_PAGE_QUERIES = 9
 
 
 def test_the_intake_page_reads_a_fixed_number_of_queries(

@@ -32,10 +32,8 @@ PAGE = "pilots/intake.html"
 
 
 def _pilot(user, pk: int, *, edit: bool) -> Pilot:
-    queryset = intake.with_override(
-        Pilot.objects.select_related(
-            "playbook", "sponsor", "production_owner", "programme_manager", "intake"
-        )
+    queryset = Pilot.objects.select_related(
+        "playbook", "sponsor", "production_owner", "programme_manager", "intake"
     )
     return (get_pilot_for_edit if edit else get_pilot_for_user)(user, pk, queryset)
 
@@ -83,7 +81,7 @@ def intake_context(request: HttpRequest, pilot: Pilot, **extra) -> dict:
         "form": IntakeForm(initial=_initial(pilot)) if editable else None,
         "cost_form": CostLineForm() if editable else None,
         "launch_form": LaunchForm(),
-        "override": intake.override_summary(pilot),
+        "override": intake.override_summary(intake.latest_override(pilot)),
     }
     context.update(extra)
     return context
