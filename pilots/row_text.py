@@ -33,6 +33,15 @@ ROW_TEXT = {
     "note": _("Note"),
     "evidence_file": _("Evidence file"),
     "evidence_types": _("(PDF, image, text, Word or Excel)"),
+    # The column heads of the pilot page's tables, one table per week window
+    "col_select": _("Select"),
+    "col_done": _("Done"),
+    "col_deliverable": _("Deliverable"),
+    "col_dimension": _("Dimension"),
+    "col_owner": _("Owner"),
+    "col_due": _("Due"),
+    "col_status": _("Status"),
+    "col_actions": _("Actions"),
     # The portfolio's rows
     "day_of": _("%(day)s of 90"),
     "pm_named": _("PM %(name)s"),

@@ -135,11 +135,12 @@ def test_ticking_from_my_work_updates_the_row_and_summary(client, owner, portfol
 
 
 # Pinned query counts; every page also counts the bell's unread notifications (1).
-# Pilot page: session, user, groups, pilot, phase runs, deliverables, evidence, people for
-# the assign menu, the AI Act stop flag on the Governance tab, bell. My work: session,
+# Pilot page: session, user, groups, pilot, phase runs, deliverables, evidence, launch
+# override and pause decisions, people for the assign menu, the AI Act stop flag on the
+# Governance tab, bell (and the latest reading, for a pilot with a target). My work: session,
 # user, counts, one page of deliverables, evidence, groups, bell. Pilot list: session,
 # user, groups, business units, count, one page of pilots, bell.
-PILOT_PAGE_QUERIES = 10
+PILOT_PAGE_QUERIES = 11
 MY_WORK_QUERIES = 7
 PILOT_LIST_QUERIES = 7
 
@@ -224,9 +225,9 @@ def test_my_work_shows_the_fifty_most_urgent_and_pages_the_rest(client, owner, p
 # A plain member (a deliverable owner, no global role) reads through visible_pilots, whose
 # membership subquery must not turn into a query per pilot or per deliverable.
 # Pilot page: session, user, groups, pilot (with the membership check), phase runs,
-# deliverables, evidence, the Governance tab's stop flag, bell. Pilot list: session, user,
-# groups, business units, count, one page of pilots, bell.
-MEMBER_PILOT_PAGE_QUERIES = 9
+# deliverables, evidence, decisions, the Governance tab's stop flag, bell. Pilot list:
+# session, user, groups, business units, count, one page of pilots, bell.
+MEMBER_PILOT_PAGE_QUERIES = 10
 MEMBER_PILOT_LIST_QUERIES = 7
 
 

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pilots.access import get_deliverable_for_tick
 from pilots.models import Deliverable
-from pilots.plan import due_groups
+from pilots.plan import due_groups, mark_row
+from pilots.row_links import my_work_links
 from pilots.views.deliverables import apply_tick, parse_positive_int
 
 GROUP_TITLES = {
@@ -34,11 +35,6 @@ def _summary(user, today) -> dict:
     )
 
 
-def _mark(deliverable: Deliverable, today) -> None:
-    deliverable.overdue = deliverable.is_overdue(today)
-    deliverable.due_soon = deliverable.is_due_soon(today)
-
-
 def _page_number(request: HttpRequest, total: int) -> int:
     pages = max(1, -(-total // PAGE_SIZE))
     return min(parse_positive_int(request.GET.get("page")) or 1, pages)
@@ -52,8 +48,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
     page = _page_number(request, summary["open"])
     start = (page - 1) * PAGE_SIZE
     deliverables = list(Deliverable.objects.for_my_work(request.user)[start : start + PAGE_SIZE])
+    links = my_work_links()
     for deliverable in deliverables:
-        _mark(deliverable, today)
+        mark_row(deliverable, today, tickable=True, links=links)
     groups = due_groups(deliverables, today)
     context = {
         "groups": [(key, GROUP_TITLES[key], groups[key]) for key in GROUP_TITLES],
@@ -79,7 +76,7 @@ def _tick_from_my_work(request: HttpRequest, deliverable_pk: int, done: bool) ->
             messages.success(request, text % {"title": deliverable.title})
         return redirect("my-work")
     today = timezone.localdate()
-    _mark(deliverable, today)
+    mark_row(deliverable, today, tickable=True, links=my_work_links())
     context = {
         "deliverable": deliverable,
         "row_error": error,

@@ -23,8 +23,9 @@ from pilots.access import (
 from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
 from pilots.intake_forms import LaunchForm
 from pilots.models import Deliverable, Pilot
-from pilots.plan import build_plan, day_label
+from pilots.plan import build_plan, day_label, mark_row
 from pilots.roles import Role, reads_every_pilot, role_names
+from pilots.row_links import pilot_page_links
 from pilots.templatetags.ninety import ldate
 from pilots.views import intake as intake_views
 
@@ -177,18 +178,11 @@ def pilot_page_context(request: HttpRequest, pilot: Pilot) -> dict:
     runs = list(pilot.phase_runs.select_related("phase"))
     deliverables = list(Deliverable.objects.for_pilot_page(pilot))
     editable = can_edit_pilot(request.user, pilot)
-    # What a screen reader hears when htmx replaces a row; built here, once per row,
-    # because a translation tag per row is a measurable share of this page's time.
-    announce = _("“%(title)s”: %(status)s")
+    links = pilot_page_links(pilot.pk)
     for deliverable in deliverables:
         deliverable.pilot = pilot
-        deliverable.overdue = deliverable.is_overdue(today)
-        deliverable.due_soon = deliverable.is_due_soon(today)
-        deliverable.tickable = editable or deliverable.owner_id == request.user.pk
-        deliverable.announce = announce % {
-            "title": deliverable.title,
-            "status": deliverable.get_status_display(),
-        }
+        tickable = editable or deliverable.owner_id == request.user.pk
+        mark_row(deliverable, today, tickable=tickable, links=links)
     return {
         "pilot": pilot,
         "plan": build_plan(runs, deliverables, today),
