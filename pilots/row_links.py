@@ -15,13 +15,13 @@ PLACEHOLDER = "99999999999999999999"
 
 
 class RowLinks:
-    """`names` maps a link's key to a URL name whose last argument is the deliverable's
-    id; `args` are the arguments before it. Keys "tick" and "untick" also give "toggle":
-    the one the row's tick box posts to."""
+    """`routes` maps a link's key to its URL name and the arguments before the
+    deliverable's id, which is always the last. Keys "tick" and "untick" also give
+    "toggle": the one the row's tick box posts to."""
 
-    def __init__(self, names: dict[str, str], *args: int):
+    def __init__(self, routes: dict[str, tuple]):
         self.patterns = {
-            key: reverse(name, args=[*args, PLACEHOLDER]) for key, name in names.items()
+            key: reverse(name, args=[*args, PLACEHOLDER]) for key, (name, *args) in routes.items()
         }
 
     def of(self, deliverable: Deliverable) -> dict[str, str]:
@@ -35,15 +35,21 @@ class RowLinks:
 def pilot_page_links(pilot_pk: int) -> RowLinks:
     return RowLinks(
         {
-            "tick": "deliverable-tick",
-            "untick": "deliverable-untick",
-            "edit": "deliverable-edit",
-            "waive": "deliverable-waive",
-            "reopen": "deliverable-reopen",
-        },
-        pilot_pk,
+            "tick": ("deliverable-tick", pilot_pk),
+            "untick": ("deliverable-untick", pilot_pk),
+            "edit": ("deliverable-edit", pilot_pk),
+            "waive": ("deliverable-waive", pilot_pk),
+            "reopen": ("deliverable-reopen", pilot_pk),
+            "evidence": ("deliverable-evidence",),
+        }
     )
 
 
 def my_work_links() -> RowLinks:
-    return RowLinks({"tick": "my-work-tick", "untick": "my-work-untick"})
+    return RowLinks(
+        {
+            "tick": ("my-work-tick",),
+            "untick": ("my-work-untick",),
+            "evidence": ("deliverable-evidence",),
+        }
+    )

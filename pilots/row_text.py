@@ -27,6 +27,7 @@ ROW_TEXT = {
     "mark_named": _("Mark “%(title)s” done"),
     "guidance": _("Guidance"),
     "tick_with_evidence": _("Tick with evidence or a note"),
+    "evidence_page": _("Open the evidence form"),
     "evidence_placeholder": _("https://… link to the evidence"),
     "evidence_link": _("Evidence link"),
     "note_placeholder": _("Note (optional)"),

@@ -42,6 +42,11 @@ urlpatterns = [
         name="deliverable-reopen",
     ),
     path(
+        "deliverables/<int:deliverable_pk>/evidence/",
+        deliverables.deliverable_evidence,
+        name="deliverable-evidence",
+    ),
+    path(
         "pilots/<int:pk>/evidence/<int:evidence_pk>/",
         evidence.evidence_download,
         name="evidence-download",

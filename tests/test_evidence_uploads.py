@@ -147,14 +147,54 @@ def test_my_work_ticks_with_a_file_too(client, owner, owned):
     assert Evidence.objects.get(deliverable=owned).content_type == "image/png"
 
 
-def test_the_tick_forms_are_multipart_with_a_file_field(client, owner, owned, pilot):
+def test_the_tick_forms_are_multipart_and_the_page_carries_the_fields_once(
+    client, owner, owned, pilot
+):
     client.force_login(owner)
     for url in (reverse("pilot-detail", args=[pilot.pk]), reverse("my-work")):
         body = client.get(url).content.decode()
         form = re.search(rf'<form id="(?:work-)?tick-{owned.pk}"[^>]*>', body).group(0)
         assert 'enctype="multipart/form-data"' in form
         form_id = re.search(r'id="([^"]+)"', form).group(1)
-        assert f'type="file" name="evidence_file" form="{form_id}"' in body
+        # The row names its tick form; the script copies the page's one set of fields in.
+        assert f'<details class="evidence-form" data-form="{form_id}">' in body
+        assert body.count('type="file" name="evidence_file"') == 1
+        fields = re.search(r'<template id="evidence-fields">(.*?)</template>', body, re.S)
+        assert 'type="file" name="evidence_file"' in fields.group(1)
+        assert reverse("deliverable-evidence", args=[owned.pk]) in body
+
+
+def test_without_scripts_the_evidence_form_is_a_page_that_ticks(client, owner, owned, pilot):
+    client.force_login(owner)
+    page = client.get(reverse("deliverable-evidence", args=[owned.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    tick_url = reverse("deliverable-tick", args=[pilot.pk, owned.pk])
+    assert f'<form method="post" action="{tick_url}" enctype="multipart/form-data"' in body
+    assert f'name="version" value="{owned.version}"' in body
+    assert 'name="evidence_url"' in body and 'name="note"' in body
+    response = client.post(
+        tick_url,
+        {"version": owned.version, "note": "Checked", "evidence_file": upload("a.pdf", PDF)},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#deliverable-{owned.pk}")
+    owned.refresh_from_db()
+    assert owned.status == Deliverable.Status.DONE
+    evidence = Evidence.objects.get(deliverable=owned)
+    assert evidence.note == "Checked" and evidence.file_name == "a.pdf"
+
+
+def test_the_evidence_page_of_a_closed_deliverable_goes_back_to_the_pilot(
+    client, owner, owned, pilot
+):
+    client.force_login(owner)
+    _tick(client, owned, {})
+    response = client.get(reverse("deliverable-evidence", args=[owned.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/pilots/{pilot.pk}/#deliverable-{owned.pk}"
+    page = client.get(response["Location"]).content.decode()
+    assert f"“{owned.title}” is closed already." in page
 
 
 def test_a_refused_file_ticks_nothing_and_stores_nothing(client, owner, owned, media):

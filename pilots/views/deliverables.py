@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pilots import services
 from pilots.access import get_deliverable_for_edit, get_deliverable_for_tick, get_pilot_for_edit
@@ -78,6 +78,19 @@ def deliverable_tick(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
 @require_POST
 def deliverable_untick(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
     return _tick_on_pilot_page(request, pk, deliverable_pk, done=False)
+
+
+@login_required
+@require_GET
+def deliverable_evidence(request: HttpRequest, deliverable_pk: int) -> HttpResponse:
+    """Tick with evidence or a note, as a page of its own: what a row's "Tick with evidence"
+    links to when scripts do not run. With them, the row shows the same fields in place
+    (static/js/ninety.js), so the pilot page does not carry them for every row."""
+    deliverable = get_deliverable_for_tick(request.user, deliverable_pk)
+    if not deliverable.is_open:
+        messages.info(request, _("“%(title)s” is closed already.") % {"title": deliverable.title})
+        return redirect(pilot_anchor(deliverable.pilot_id, deliverable.pk))
+    return render(request, "pilots/evidence_form.html", {"deliverable": deliverable})
 
 
 @login_required

@@ -95,4 +95,24 @@
       menu.removeAttribute("open");
     }
   });
+
+  /* 4. Evidence fields. A deliverable row's "Tick with evidence or a note" holds only a link to
+     a page with the fields (pilots/evidence_form.html): sixty rows do not each carry a copy.
+     Opened with scripts on, the row gets the fields from the page's one
+     <template id="evidence-fields">, tied to the row's tick form (data-form) by their form
+     attribute, so the row's tick box and the fields' own button send them alike.
+     "toggle" does not bubble; a listener in the capture phase still hears it. */
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.open || !details.matches("details.evidence-form[data-form]")) return;
+    var link = details.querySelector("[data-evidence-page]");
+    var template = document.getElementById("evidence-fields");
+    if (!link || !template) return;
+    var fields = template.content.cloneNode(true);
+    var controls = fields.querySelectorAll("input, textarea, button");
+    for (var i = 0; i < controls.length; i++) {
+      controls[i].setAttribute("form", details.getAttribute("data-form"));
+    }
+    link.replaceWith(fields);
+  }, true);
 })();

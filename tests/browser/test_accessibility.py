@@ -98,7 +98,7 @@ def world(pm, owner, leader, sponsor, production_owner, playbook, transactional_
     )
     tokens.api_token_create(user=owner, name="Reporting")
     draft = playbook_services.playbook_clone(source=playbook, actor=pm)
-    return {"pilot": pilot, "playbook": playbook, "draft": draft}
+    return {"pilot": pilot, "playbook": playbook, "draft": draft, "owned": ids[0]}
 
 
 def log_in(page, base: str, user) -> None:
@@ -144,6 +144,7 @@ PAGES = {
     "pilot list": ("pm", "/pilots/"),
     "pilot page": ("pm", "/pilots/{pilot}/"),
     "pilot page, as its owner": ("owner", "/pilots/{pilot}/"),
+    "tick with evidence, as a page": ("owner", "/deliverables/{owned}/evidence/"),
     "governance tab": ("pm", "/pilots/{pilot}/governance/"),
     "gates": ("pm", "/pilots/{pilot}/gates/"),
     "gate page": ("pm", "/pilots/{pilot}/gates/1/"),
@@ -165,7 +166,7 @@ def test_the_page_has_no_serious_or_critical_axe_violation(
     user = {"pm": pm, "owner": owner, "leader": leader}.get(username)
     if user is not None:
         log_in(page, live_server.url, user)
-    ids = {name: obj.pk for name, obj in world.items()}
+    ids = {name: getattr(obj, "pk", obj) for name, obj in world.items()}
     page.goto(live_server.url + path.format(**ids))
     expect(page.locator("main#main h1, main#main h2").first).to_be_visible()
     assert_accessible(page, where)
