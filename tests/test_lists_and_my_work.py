@@ -173,6 +173,30 @@ def test_pilot_page_queries_do_not_grow_with_deliverables(client, pm, playbook, 
     assert _queries(client, reverse("pilot-detail", args=[big.pk])) == PILOT_PAGE_QUERIES
 
 
+def test_a_ticks_answer_reads_the_same_queries_for_9_or_63_deliverables(client, pm, playbook):
+    """The answer carries one row and the progress bars, whatever the plan's size."""
+    from tests.conftest import build_playbook
+
+    counts = []
+    for pilot in (
+        build_pilot(programme_manager=pm, playbook=playbook, name="Small"),
+        build_pilot(programme_manager=pm, playbook=build_playbook(20, slug="big"), name="Big"),
+    ):
+        item = pilot.deliverables.first()
+        client.force_login(pm)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                reverse("deliverable-tick", args=[pilot.pk, item.pk]),
+                {"version": item.version},
+                HTTP_HX_REQUEST="true",
+            )
+        assert response.status_code == 200
+        total = pilot.deliverables.count()
+        assert f'value="1" max="{total}"' in response.content.decode()
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
 def test_my_work_and_list_queries_do_not_grow_with_pilots(client, pm, playbook, owner):
     def make(n):
         for i in range(n):

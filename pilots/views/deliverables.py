@@ -17,7 +17,7 @@ from pilots import services
 from pilots.access import get_deliverable_for_edit, get_deliverable_for_tick, get_pilot_for_edit
 from pilots.forms import BulkAssignForm, CustomDeliverableForm, DeliverableForm, TickForm, WaiveForm
 from pilots.models import Deliverable, Pilot
-from pilots.views.pilots import pilot_page_context
+from pilots.views.pilots import pilot_page_context, pilot_row_context
 
 
 def pilot_anchor(pilot_pk: int, deliverable_pk: int) -> str:
@@ -52,6 +52,7 @@ def apply_tick(request: HttpRequest, deliverable: Deliverable, done: bool):
 
 def _tick_on_pilot_page(request: HttpRequest, pk: int, deliverable_pk: int, done: bool):
     deliverable = get_deliverable_for_tick(request.user, deliverable_pk, pilot_pk=pk)
+    pilot = deliverable.pilot
     deliverable, error, status = apply_tick(request, deliverable, done)
     if not request.htmx:
         if error:
@@ -60,11 +61,8 @@ def _tick_on_pilot_page(request: HttpRequest, pk: int, deliverable_pk: int, done
             text = _("“%(title)s” done.") if done else _("“%(title)s” reopened.")
             messages.success(request, text % {"title": deliverable.title})
         return redirect(pilot_anchor(pk, deliverable.pk))
-    pilot = Pilot.objects.select_related("playbook").get(pk=pk)
-    context = pilot_page_context(request, pilot)
-    block = next(b for b in context["plan"].phases if b.run.pk == deliverable.phase_run_id)
-    row = next(d for ws in block.workstreams for d in ws.deliverables if d.pk == deliverable.pk)
-    context.update(deliverable=row, row_error=error, block=block)
+    context = pilot_row_context(request, pilot, deliverable.pk)
+    context["row_error"] = error
     return render(request, "pilots/detail.html#tick-response", context, status=status)
 
 

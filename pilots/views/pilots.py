@@ -23,7 +23,7 @@ from pilots.access import (
 from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
 from pilots.intake_forms import LaunchForm
 from pilots.models import Deliverable, Pilot
-from pilots.plan import build_plan, day_label, mark_row
+from pilots.plan import build_plan, day_label, mark_row, progress_plan
 from pilots.roles import Role, reads_every_pilot, role_names
 from pilots.row_links import pilot_page_links
 from pilots.templatetags.ninety import ldate
@@ -187,6 +187,27 @@ def pilot_page_context(request: HttpRequest, pilot: Pilot) -> dict:
         "pilot": pilot,
         "plan": build_plan(runs, deliverables, today),
         "day_text": day_label(pilot, today),
+        "can_edit": editable,
+        "today": today,
+    }
+
+
+def pilot_row_context(request: HttpRequest, pilot: Pilot, deliverable_pk: int) -> dict:
+    """What a tick's answer shows: the changed row and the progress bars it moved. Four
+    queries, and none of the other rows: a tick no longer costs a pilot page."""
+    today = timezone.localdate()
+    row = Deliverable.objects.for_pilot_page(pilot).get(pk=deliverable_pk)
+    row.pilot = pilot
+    editable = can_edit_pilot(request.user, pilot)
+    tickable = editable or row.owner_id == request.user.pk
+    mark_row(row, today, tickable=tickable, links=pilot_page_links(pilot.pk))
+    counts = Deliverable.objects.filter(pilot=pilot).progress_by_phase(today)
+    plan = progress_plan(pilot.phase_runs.all(), counts, today)
+    return {
+        "pilot": pilot,
+        "plan": plan,
+        "block": next(b for b in plan.phases if b.run.pk == row.phase_run_id),
+        "deliverable": row,
         "can_edit": editable,
         "today": today,
     }
