@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -197,23 +197,18 @@ class DeliverableQuerySet(models.QuerySet):
         return {row.pop("phase_run_id"): row for row in rows}
 
     def for_pilot_page(self, pilot: "Pilot"):
-        """Every deliverable of the pilot with what its row shows, in two queries. In plan
-        order within each phase; pilots.plan.build_plan sorts the phases (ordering by the
-        phase's number here would cost a join)."""
-        return (
-            self.filter(pilot=pilot)
-            .select_related("owner")
-            .prefetch_related("evidence")
-            .order_by("order", "due_date", "pk")
-        )
+        """Every deliverable of the pilot with its owner, for rows (their evidence comes
+        from `attach_evidence`). In plan order within each phase; pilots.plan.build_plan
+        sorts the phases (ordering by the phase's number here would cost a join)."""
+        return self.filter(pilot=pilot).select_related("owner").order_by("order", "due_date", "pk")
 
     def for_my_work(self, user):
-        """The user's open deliverables on running pilots, soonest first, in two queries."""
+        """The user's open deliverables on running pilots, soonest first, for rows (their
+        evidence comes from `attach_evidence`)."""
         return (
             self.open()
             .filter(owner=user, pilot__status=Pilot.Status.ACTIVE)
             .select_related("pilot", "phase_run")
-            .prefetch_related("evidence")
             .order_by("due_date", "pilot__reference", "order", "pk")
         )
 
@@ -360,6 +355,20 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.url or self.file_name or self.note[:60]
+
+
+def attach_evidence(rows: list[Deliverable], evidence: QuerySet[Evidence]) -> list[Deliverable]:
+    """Give each row its evidence, oldest first, as `row.evidence_items`, from one query
+    of `evidence` (which must cover the rows). prefetch_related("evidence") did the same
+    for a pilot page's sixty rows in three times the time: it sends every row's id and
+    keeps books per row."""
+    by_row: dict[int, list[Evidence]] = {row.pk: [] for row in rows}
+    for item in evidence:
+        if item.deliverable_id in by_row:
+            by_row[item.deliverable_id].append(item)
+    for row in rows:
+        row.evidence_items = by_row[row.pk]
+    return rows
 
 
 # Intake and decisions, reminders, notifications and value live in their own modules;

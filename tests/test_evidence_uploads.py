@@ -305,3 +305,23 @@ def test_a_file_missing_from_storage_is_a_404_not_a_500(client, evidence, owner,
     (media / evidence.file.name).unlink()
     client.force_login(owner)
     assert client.get(_download_url(evidence)).status_code == 404
+
+
+def test_a_rows_evidence_is_listed_oldest_first_on_the_pilot_page_and_my_work(
+    client, owner, owned, pilot
+):
+    client.force_login(owner)
+    _tick(client, owned, {"note": "First look"})
+    owned.refresh_from_db()
+    client.post(
+        reverse("deliverable-untick", args=[pilot.pk, owned.pk]), {"version": owned.version}
+    )
+    owned.refresh_from_db()
+    _tick(client, owned, {"note": "Second look"})
+    owned.refresh_from_db()
+    client.post(
+        reverse("deliverable-untick", args=[pilot.pk, owned.pk]), {"version": owned.version}
+    )
+    for url in (reverse("pilot-detail", args=[pilot.pk]), reverse("my-work")):
+        body = client.get(url).content.decode()
+        assert body.index("First look") < body.index("Second look"), url

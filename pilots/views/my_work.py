@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pilots.access import get_deliverable_for_tick
-from pilots.models import Deliverable
+from pilots.models import Deliverable, Evidence, attach_evidence
 from pilots.plan import due_groups, mark_row
 from pilots.row_links import my_work_links
 from pilots.views.deliverables import apply_tick, parse_positive_int
@@ -48,6 +48,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     page = _page_number(request, summary["open"])
     start = (page - 1) * PAGE_SIZE
     deliverables = list(Deliverable.objects.for_my_work(request.user)[start : start + PAGE_SIZE])
+    attach_evidence(deliverables, Evidence.objects.filter(deliverable__in=deliverables))
     links = my_work_links()
     for deliverable in deliverables:
         mark_row(deliverable, today, tickable=True, links=links)
@@ -76,6 +77,7 @@ def _tick_from_my_work(request: HttpRequest, deliverable_pk: int, done: bool) ->
             messages.success(request, text % {"title": deliverable.title})
         return redirect("my-work")
     today = timezone.localdate()
+    attach_evidence([deliverable], Evidence.objects.filter(deliverable=deliverable))
     mark_row(deliverable, today, tickable=True, links=my_work_links())
     context = {
         "deliverable": deliverable,

@@ -22,7 +22,7 @@ from pilots.access import (
 )
 from pilots.forms import BulkAssignForm, PilotFilterForm, PilotForm
 from pilots.intake_forms import LaunchForm
-from pilots.models import Deliverable, Pilot
+from pilots.models import Deliverable, Evidence, Pilot, attach_evidence
 from pilots.plan import build_plan, day_label, mark_row, progress_plan
 from pilots.roles import Role, reads_every_pilot, role_names
 from pilots.row_links import pilot_page_links
@@ -176,7 +176,10 @@ def pilot_page_context(request: HttpRequest, pilot: Pilot) -> dict:
     """Everything the pilot page and its fragments show; a fixed number of queries."""
     today = timezone.localdate()
     runs = list(pilot.phase_runs.select_related("phase"))
-    deliverables = list(Deliverable.objects.for_pilot_page(pilot))
+    deliverables = attach_evidence(
+        list(Deliverable.objects.for_pilot_page(pilot)),
+        Evidence.objects.filter(deliverable__pilot=pilot),
+    )
     editable = can_edit_pilot(request.user, pilot)
     links = pilot_page_links(pilot.pk)
     for deliverable in deliverables:
@@ -197,6 +200,7 @@ def pilot_row_context(request: HttpRequest, pilot: Pilot, deliverable_pk: int) -
     queries, and none of the other rows: a tick no longer costs a pilot page."""
     today = timezone.localdate()
     row = Deliverable.objects.for_pilot_page(pilot).get(pk=deliverable_pk)
+    attach_evidence([row], Evidence.objects.filter(deliverable=row))
     row.pilot = pilot
     editable = can_edit_pilot(request.user, pilot)
     tickable = editable or row.owner_id == request.user.pk
