@@ -175,6 +175,13 @@ class PhaseRun(models.Model):
         return f"{self.pilot.reference} · {self.number}. {self.name}"
 
 
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class DeliverableQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -300,11 +307,12 @@ class Deliverable(models.Model):
     # Django's generated get_FOO_display() rebuilds a dict of every choice on each call,
     # which hashes (and so translates) each lazy label: a pilot page with 60 rows paid for
     # a thousand catalogue lookups. An enum lookup translates only the label it returns.
+    # Like Django's, an unknown value (an unsaved, invalid instance) shows as itself.
     def get_status_display(self) -> str:
-        return str(self.Status(self.status).label)
+        return _choice_label(self.Status, self.status)
 
     def get_dimension_display(self) -> str:
-        return str(Dimension(self.dimension).label)
+        return _choice_label(Dimension, self.dimension)
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.due_date < today

@@ -1,4 +1,5 @@
-"""Row links are built from one reversed pattern per page; they must equal reverse()."""
+"""Row links are built from one reversed pattern per page, and row labels from one enum
+lookup; both must answer what Django's own reverse() and get_FOO_display() would."""
 
 import pytest
 from django.urls import reverse
@@ -34,3 +35,13 @@ def test_a_done_rows_tick_box_posts_to_untick(pm, playbook):
 def test_the_placeholder_cannot_be_a_primary_key():
     # PostgreSQL's bigint, the widest key Django creates, ends below it.
     assert int(PLACEHOLDER) > 2**63 - 1
+
+
+def test_a_rows_labels_are_translated_and_an_unknown_value_shows_as_itself(pm, playbook):
+    from django.utils import translation
+
+    item = build_pilot(programme_manager=pm, playbook=playbook).deliverables.first()
+    with translation.override("de"):
+        assert item.get_status_display() == "Offen"
+    item.status, item.dimension = "bogus", "elsewhere"
+    assert item.get_status_display() == "bogus" and item.get_dimension_display() == "elsewhere"
