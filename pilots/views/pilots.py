@@ -223,10 +223,8 @@ def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pilot = get_pilot_for_user(
         request.user,
         pk,
-        header.with_header_facts(
-            Pilot.objects.select_related(
-                "playbook", "sponsor", "production_owner", "programme_manager"
-            )
+        Pilot.objects.select_related(
+            "playbook", "sponsor", "production_owner", "programme_manager"
         ),
     )
     context = pilot_page_context(request, pilot)
