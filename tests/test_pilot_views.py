@@ -442,3 +442,24 @@ def test_adding_a_custom_deliverable_in_another_pilots_phase_is_refused(as_pm, p
     )
     assert response.status_code == 400
     assert not Deliverable.objects.filter(title="Sneaky").exists()
+
+
+def test_the_assign_menu_offers_active_people_by_name(as_pm, pilot):
+    from tests.conftest import make_user
+
+    named = make_user("noor")
+    bare = make_user("x-login")
+    bare.first_name = bare.last_name = ""
+    bare.save(update_fields=["first_name", "last_name"])
+    gone = make_user("left", is_active=False)
+    page = as_pm.get(reverse("pilot-detail", args=[pilot.pk])).content.decode()
+    menu = re.search(r'<select name="owner" id="bulk-owner".*?</select>', page, re.S).group(0)
+    assert f'<option value="{named.pk}">Noor Test</option>' in menu
+    assert f'<option value="{bare.pk}">x-login</option>' in menu
+    assert f'value="{gone.pk}"' not in menu
+    ids = list(pilot.deliverables.values_list("pk", flat=True)[:2])
+    response = as_pm.post(
+        reverse("deliverables-assign", args=[pilot.pk]), {"deliverables": ids, "owner": named.pk}
+    )
+    assert response.status_code == 302
+    assert set(pilot.deliverables.filter(owner=named).values_list("pk", flat=True)) == set(ids)
