@@ -8,8 +8,8 @@ data (`loading.playbook_as_data`), so any two versions can be compared.
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
 
+from playbook.labels import DELIVERABLE_LABELS, PHASE_LABELS, PLAYBOOK_LABELS
 from playbook.models import DeliverableKind, Dimension, ReadinessArea, SignerRole
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -20,33 +20,6 @@ STATE_LABELS = {
     CHANGED: pgettext_lazy("playbook diff", "changed"),
 }
 
-PLAYBOOK_LABELS = {
-    "name": _("Name"),
-    "description": _("Description"),
-    "length_days": _("Length in days"),
-    "escalation_days": _("Escalate after (days)"),
-}
-PHASE_LABELS = {
-    "name": _("Name"),
-    "purpose": _("Purpose"),
-    "start_day": _("First day"),
-    "end_day": _("Last day"),
-    "gate_signers": _("Gate signed by"),
-}
-DELIVERABLE_LABELS = {
-    "phase": _("Phase"),
-    "title": _("Title"),
-    "guidance": _("Guidance"),
-    "workstream": _("Workstream"),
-    "dimension": _("Dimension"),
-    "kind": _("Kind"),
-    "readiness_area": _("Readiness area"),
-    "start_day": _("Start day"),
-    "due_day": _("Due day"),
-    "mandatory": _("Must be done before the gate"),
-    "evidence_required": _("Needs evidence"),
-    "suggested_owner_role": _("Suggested owner"),
-}
 CHOICES = {
     "dimension": dict(Dimension.choices),
     "kind": dict(DeliverableKind.choices),

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from playbook.labels import DELIVERABLE_LABELS, PHASE_LABELS, PLAYBOOK_LABELS
 from playbook.models import (
     DeliverableKind,
     DeliverableTemplate,
@@ -21,12 +22,7 @@ class PlaybookSettingsForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ["name", "length_days", "escalation_days", "description"]
-        labels = {
-            "name": _("Name"),
-            "description": _("Description"),
-            "length_days": _("Length in days"),
-            "escalation_days": _("Escalate after (days)"),
-        }
+        labels = PLAYBOOK_LABELS
         help_texts = {
             "length_days": _("Day 1 is a pilot's kickoff; the last phase ends by this day.")
         }
@@ -51,12 +47,7 @@ class PhaseForm(forms.ModelForm):
     class Meta:
         model = Phase
         fields = ["name", "purpose", "start_day", "end_day", "gate_signers"]
-        labels = {
-            "name": _("Name"),
-            "purpose": _("Purpose"),
-            "start_day": _("First day"),
-            "end_day": _("Last day"),
-        }
+        labels = PHASE_LABELS
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, playbook: Playbook, **kwargs):
@@ -99,17 +90,7 @@ class DeliverableTemplateForm(forms.ModelForm):
             "evidence_required",
         ]
         labels = {
-            "title": _("Title"),
-            "guidance": _("Guidance"),
-            "phase": _("Phase"),
-            "workstream": _("Workstream"),
-            "dimension": _("Dimension"),
-            "start_day": _("Start day"),
-            "due_day": _("Due day"),
-            "kind": _("Kind"),
-            "readiness_area": _("Readiness area"),
-            "suggested_owner_role": _("Suggested owner"),
-            "mandatory": _("Must be done before the gate"),
+            **DELIVERABLE_LABELS,
             "evidence_required": _("Needs evidence (a link or a file)"),
         }
         help_texts = {
